@@ -1,0 +1,243 @@
+"""Findings: typed data problems with a stable code, a severity and a message in German and English.
+
+Every message is rendered here, in one place, from the code and its parameters, so that the survey
+reader, the validation suite, the harvest connectors and the feedback workbook all speak alike.
+``error`` blocks approval, ``warning`` does not, ``info`` records an automatic correction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+# code: (default severity, German message for the department, English message for operators)
+MESSAGES: dict[str, tuple[Severity, str, str]] = {
+    "value-corrected": (
+        "info",
+        "Wert automatisch angepasst: „{before}“ → „{after}“.",
+        "Value corrected automatically: {before!r} -> {after!r}.",
+    ),
+    "missing-required": (
+        "error",
+        "Pflichtangabe „{label}“ fehlt. Bitte ergänzen.",
+        "Required field {label!r} is empty.",
+    ),
+    "missing-recommended": (
+        "warning",
+        "Empfohlene Angabe „{label}“ fehlt. Mit ihr ist der Datenbestand besser auffindbar.",
+        "Recommended field {label!r} is empty.",
+    ),
+    "unknown-value": (
+        "error",
+        "„{value}“ ist kein gültiger Wert für „{label}“. Bitte einen Wert aus der Liste wählen{hint}.",
+        "{value!r} is not a valid value for {label!r}{hint_en}.",
+    ),
+    "ambiguous-value": (
+        "error",
+        "„{value}“ ist nicht eindeutig für „{label}“: gemeint sein kann {options}. Bitte genau einen Wert aus der Liste wählen.",
+        "{value!r} is ambiguous for {label!r}: could be {options_en}.",
+    ),
+    "invalid-email": (
+        "error",
+        "„{value}“ ist keine gültige E-Mail-Adresse. Bitte eine Adresse wie name@stadt.de angeben.",
+        "{value!r} is not a valid e-mail address.",
+    ),
+    "invalid-url": (
+        "warning",
+        "„{value}“ ist keine gültige Internetadresse. Sie muss mit http:// oder https:// beginnen.",
+        "{value!r} is not a valid http(s) URL.",
+    ),
+    "invalid-date": (
+        "error",
+        "„{value}“ ist kein lesbares Datum. Bitte z. B. 01.03.2021, 03/2021 oder 2021 eintragen.",
+        "{value!r} is not a readable date.",
+    ),
+    "date-order": (
+        "error",
+        "„Zeitraum bis“ ({end}) liegt vor „Zeitraum von“ ({start}). Bitte prüfen.",
+        "temporal_end {end} is before temporal_start {start}.",
+    ),
+    "date-in-future": (
+        "warning",
+        "Das Datum {value} liegt in der Zukunft. Bitte prüfen.",
+        "Date {value} lies in the future.",
+    ),
+    "too-long": (
+        "error",
+        "Der Text ist zu lang ({length} Zeichen, erlaubt sind {limit}). Bitte kürzen.",
+        "Text too long ({length} characters, limit {limit}).",
+    ),
+    "description-short": (
+        "warning",
+        "Die Beschreibung ist sehr kurz ({length} Zeichen). Bitte in ein bis zwei Sätzen erklären, was die Daten enthalten.",
+        "Description is short ({length} characters, fewer than {limit}).",
+    ),
+    "too-many-values": (
+        "error",
+        "Hier ist nur ein Wert erlaubt, eingetragen sind mehrere: „{value}“.",
+        "Only one value allowed, got several: {value!r}.",
+    ),
+    "restriction-reason-missing": (
+        "error",
+        "Der Zugang ist nicht öffentlich: Bitte unter „Begründung der Einschränkung“ angeben, warum.",
+        "access is not public but no restriction reason is given.",
+    ),
+    "license-missing": (
+        "error",
+        "Der Zugang ist öffentlich: Bitte eine Lizenz auswählen.",
+        "access is public but no licence is given.",
+    ),
+    "license-not-open": (
+        "warning",
+        "Die Lizenz „{value}“ ist keine offene Lizenz: So kann der Datenbestand nicht als Open Data veröffentlicht werden.",
+        "Licence {value!r} is not an open licence; the entry cannot be published.",
+    ),
+    "attribution-missing": (
+        "error",
+        "Die gewählte Lizenz verlangt eine Namensnennung: Bitte unter „Namensnennung (Text)“ eintragen, z. B. „{example}“.",
+        "The licence requires attribution but no attribution text is given.",
+    ),
+    "personal-data-public": (
+        "error",
+        "Personenbezogene Daten dürfen nicht öffentlich sein. Bitte Zugang oder die Angabe zu personenbezogenen Daten prüfen.",
+        "Personal data marked as public access.",
+    ),
+    "personal-data-proposed": (
+        "warning",
+        "Personenbezogene Daten werden nie veröffentlicht, auch wenn eine Veröffentlichung empfohlen ist.",
+        "Personal data is never published, although publication is proposed.",
+    ),
+    "third-party-rights": (
+        "warning",
+        "Rechte Dritter: „{value}“. Vor einer Veröffentlichung muss das Open-Data-Team die Rechte klären.",
+        "Third-party rights {value!r}: a reviewer must clear them before publication.",
+    ),
+    "duplicate-title": (
+        "warning",
+        "Der Titel „{value}“ kommt in dieser Dienststelle mehrfach vor (Zeilen {rows}). Bitte prüfen, ob es derselbe Datenbestand ist.",
+        "Title {value!r} appears more than once in this department (rows {rows}).",
+    ),
+    "duplicate-identifier": (
+        "error",
+        "Die Kennung „{value}“ steht mehrfach in der Tabelle. Jede Kennung darf nur einmal vorkommen; bitte die Zeile prüfen.",
+        "Identifier {value!r} appears more than once in the workbook.",
+    ),
+    "identifier-unknown": (
+        "error",
+        "Die Kennung „{value}“ ist uns nicht bekannt. Bitte die Kennung nicht ändern; bei neuen Zeilen bleibt sie leer.",
+        "Identifier {value!r} is unknown.",
+    ),
+    "identifier-foreign": (
+        "error",
+        "Die Kennung „{value}“ gehört zu einer anderen Dienststelle. Bitte die Zeile prüfen.",
+        "Identifier {value!r} belongs to another department.",
+    ),
+    "formula-in-cell": (
+        "warning",
+        "In dieser Zelle steht eine Formel; übernommen wird nur der angezeigte Wert „{value}“.",
+        "The cell holds a formula; only its cached value {value!r} is read.",
+    ),
+    "unknown-column": (
+        "info",
+        "Die Spalte „{value}“ gehört nicht zum Fragebogen und wurde nicht übernommen.",
+        "Column {value!r} is not part of the survey and was ignored.",
+    ),
+    "missing-column": (
+        "error",
+        "Die Spalte „{label}“ fehlt in der Tabelle. Bitte die Vorlage unverändert verwenden.",
+        "Column {label!r} is missing from the sheet.",
+    ),
+    "sheet-missing": (
+        "error",
+        "Das Tabellenblatt „{value}“ fehlt. Bitte die Vorlage unverändert verwenden.",
+        "Sheet {value!r} is missing.",
+    ),
+    "template-outdated": (
+        "error",
+        "Die Datei wurde mit einer veralteten Vorlage (Version {value}) ausgefüllt. Bitte die aktuelle Vorlage verwenden.",
+        "Workbook uses template version {value}; current is {current}.",
+    ),
+    "signature-invalid": (
+        "error",
+        "Die Datei gehört nicht zu dieser Dienststelle oder wurde verändert (Prüfsumme stimmt nicht). Bitte die zugesandte Vorlage verwenden.",
+        "The workbook's signature does not match its city and department: {reason}.",
+    ),
+    "file-unreadable": (
+        "error",
+        "Die Datei konnte nicht gelesen werden: {reason_de}",
+        "The file could not be read: {reason}",
+    ),
+    "file-too-large": (
+        "error",
+        "Die Datei ist zu groß: {reason_de}",
+        "The file is too large: {reason}",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One data problem, with where it is (file, sheet, row, column) and what it concerns."""
+
+    code: str
+    severity: Severity
+    message: str
+    message_en: str
+    city: str | None = None
+    department: str | None = None
+    identifier: str | None = None
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    field: str | None = None
+    value: str | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+    def at(self, **where: Any) -> Finding:
+        """The same finding with its location (file, sheet, row, column, city, ...) filled in."""
+        return replace(self, **where)
+
+    def as_record(self) -> dict[str, Any]:
+        """The finding with exactly the keys of SURVEY.md ("Findings")."""
+        data = asdict(self)
+        data.pop("params")
+        return {k: data[k] for k in FINDING_KEYS}
+
+
+FINDING_KEYS: tuple[str, ...] = (
+    "code", "severity", "city", "department", "identifier", "file", "sheet", "row", "column", "field",
+    "value", "message", "message_en",
+)
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def finding(code: str, *, severity: Severity | None = None, value: Any = None, **params: Any) -> Finding:
+    """Create a finding of ``code`` with its messages rendered from ``params`` (and ``value``)."""
+    default, de, en = MESSAGES[code]
+    shown = "" if value is None else str(value)
+    context = _Blank(params, value=shown)
+    return Finding(
+        code=code,
+        severity=severity or default,
+        message=de.format_map(context),
+        message_en=en.format_map(context),
+        value=None if value is None else shown,
+        field=params.get("field"),
+        params=dict(params),
+    )
+
+
+def worst(findings: list[Finding]) -> Severity | None:
+    """The most severe severity among ``findings`` (None when there are none)."""
+    if not findings:
+        return None
+    return min((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__)

@@ -1,0 +1,265 @@
+"""Entries in the store: identifiers that are never reused, versioned saves, findings, and export records.
+
+A save whose content equals the entry's current content writes nothing; any other save writes a new
+:class:`~catalog.models.EntryVersion` and keeps all earlier ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from catalog.fields import BY_KEY, EXPORT_KEYS, FIELDS
+from catalog.findings import SEVERITY_ORDER, Finding
+from catalog.models import Entry, EntryVersion, FindingRow, IdentifierCounter, Run, utcnow
+from catalog.organisation import Organisation
+
+# The values that make up an entry's content (what a version records and the content hash covers).
+CONTENT_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS if f.key != "identifier") + ("spatial_scope",)
+
+# Review states after which a change of content needs a new approval.
+_APPROVED_STATES = frozenset({"approved", "published"})
+
+
+def content_hash(values: Mapping[str, Any]) -> str:
+    """A stable hash of an entry's content (order of keys and list items as given)."""
+    body = {k: values.get(k) for k in CONTENT_KEYS}
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def allocate_identifier(session: Session, organisation: Organisation, city: str, department: str) -> str:
+    """The next identifier of a department, e.g. ``A-STAT-00017``; numbers are never handed out twice."""
+    prefix = organisation.city(city).prefix
+    counter = session.execute(
+        select(IdentifierCounter)
+        .where(IdentifierCounter.city == city, IdentifierCounter.department == department)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if counter is None:
+        counter = IdentifierCounter(city=city, department=department, next_value=1)
+        session.add(counter)
+    number = counter.next_value
+    counter.next_value = number + 1
+    session.flush()
+    return f"{prefix}-{department}-{number:05d}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a version comes from."""
+
+    kind: str  # survey, harvest, review, import
+    name: str | None = None  # file name, harvest URL, reviewer
+    file_id: int | None = None
+    sheet: str | None = None
+    row: int | None = None
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    entry: Entry
+    created: bool
+    changed: bool
+
+
+def save_entry(
+    session: Session,
+    values: Mapping[str, Any],
+    *,
+    city: str,
+    department: str,
+    source: Source,
+    organisation: Organisation,
+    identifier: str | None = None,
+    raw: Mapping[str, Any] | None = None,
+    origin: str = "survey",
+    remote: tuple[str, str, str | None] | None = None,
+) -> SaveResult:
+    """Create the entry or add a version when its content changed; an unchanged save writes nothing."""
+    digest = content_hash(values)
+    entry = None
+    if identifier:
+        entry = session.execute(select(Entry).where(Entry.identifier == identifier)).scalar_one_or_none()
+    if entry is not None and entry.content_hash == digest:
+        return SaveResult(entry, created=False, changed=False)
+    now = utcnow()
+    created = entry is None
+    if entry is None:
+        entry = Entry(
+            identifier=identifier or allocate_identifier(session, organisation, city, department),
+            city=city,
+            department=department,
+            origin=origin,
+            version=0,
+            status="new",
+            created_at=now,
+        )
+        session.add(entry)
+    for key in CONTENT_KEYS:
+        setattr(entry, key, values.get(key) if not BY_KEY.get(key) or not BY_KEY[key].is_list else list(values.get(key) or []))
+    if remote is not None:
+        entry.remote_source, entry.remote_id, entry.remote_modified = remote
+        entry.gone_at = None
+    entry.content_hash = digest
+    entry.version += 1
+    entry.updated_at = now
+    if entry.status in _APPROVED_STATES:
+        entry.status = "new"  # a changed entry needs approval again
+    session.flush()
+    session.add(
+        EntryVersion(
+            entry_id=entry.id,
+            version=entry.version,
+            data={k: values.get(k) for k in CONTENT_KEYS},
+            raw=dict(raw) if raw is not None else None,
+            content_hash=digest,
+            source_kind=source.kind,
+            source=source.name,
+            file_id=source.file_id,
+            sheet=source.sheet,
+            row=source.row,
+            run_id=source.run_id,
+            created_at=now,
+        )
+    )
+    return SaveResult(entry, created=created, changed=True)
+
+
+def entry_record(entry: Entry) -> dict[str, Any]:
+    """The entry with exactly the keys of ``inventur export --format jsonl`` (SURVEY.md)."""
+    record: dict[str, Any] = {}
+    for key in EXPORT_KEYS:
+        value = getattr(entry, key)
+        spec = BY_KEY.get(key)
+        if spec is not None and spec.is_list:
+            value = list(value or [])
+        record[key] = value
+    return record
+
+
+def iter_entries(
+    session: Session, *, city: str | None = None, department: str | None = None, batch: int = 1000
+) -> Iterator[Entry]:
+    """Entries in identifier order, read in batches so that large inventories stream."""
+    query = select(Entry).order_by(Entry.city, Entry.department, Entry.identifier)
+    if city:
+        query = query.where(Entry.city == city)
+    if department:
+        query = query.where(Entry.department == department)
+    yield from session.scalars(query.execution_options(yield_per=batch))
+
+
+def versions_of(session: Session, identifier: str) -> list[EntryVersion]:
+    entry = session.execute(select(Entry).where(Entry.identifier == identifier)).scalar_one_or_none()
+    if entry is None:
+        return []
+    return list(
+        session.scalars(select(EntryVersion).where(EntryVersion.entry_id == entry.id).order_by(EntryVersion.version))
+    )
+
+
+def start_run(session: Session, kind: str) -> Run:
+    run = Run(kind=kind, status="running", summary={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run: Run, summary: Mapping[str, Any], status: str = "ok") -> None:
+    run.summary = dict(summary)
+    run.status = status
+    run.finished_at = utcnow()
+    session.flush()
+
+
+def close_findings(session: Session, *, entry_ids: Sequence[int] = (), file_ids: Sequence[int] = (), stages: Sequence[str]) -> None:
+    """Mark earlier findings of these entries or files (for these stages) as superseded."""
+    if entry_ids:
+        session.execute(
+            update(FindingRow)
+            .where(FindingRow.entry_id.in_(list(entry_ids)), FindingRow.stage.in_(list(stages)), FindingRow.is_open.is_(True))
+            .values(is_open=False)
+        )
+    if file_ids:
+        session.execute(
+            update(FindingRow)
+            .where(FindingRow.file_id.in_(list(file_ids)), FindingRow.stage.in_(list(stages)), FindingRow.is_open.is_(True))
+            .values(is_open=False)
+        )
+
+
+def add_findings(
+    session: Session,
+    findings: Iterable[Finding],
+    *,
+    stage: str,
+    run_id: int | None = None,
+    entry: Entry | None = None,
+    file_id: int | None = None,
+) -> int:
+    """Store findings (in bulk); returns how many were stored."""
+    rows = []
+    for f in findings:
+        rows.append(
+            {
+                "run_id": run_id,
+                "stage": stage,
+                "entry_id": entry.id if entry is not None else None,
+                "entry_version": entry.version if entry is not None else None,
+                "file_id": file_id,
+                "code": f.code,
+                "severity": f.severity,
+                "city": f.city,
+                "department": f.department,
+                "identifier": f.identifier or (entry.identifier if entry is not None else None),
+                "file": f.file,
+                "sheet": f.sheet,
+                "row": f.row,
+                "column": f.column,
+                "field": f.field,
+                "value": f.value,
+                "message": f.message,
+                "message_en": f.message_en,
+                "is_open": True,
+                "created_at": dt.datetime.now(dt.UTC),
+            }
+        )
+    if rows:
+        session.execute(FindingRow.__table__.insert(), rows)
+    return len(rows)
+
+
+def open_findings(
+    session: Session, *, city: str | None = None, severity: str | None = None, include_closed: bool = False
+) -> list[FindingRow]:
+    """Findings (open ones by default), most severe first, then by city, department, file and row."""
+    query = select(FindingRow)
+    if not include_closed:
+        query = query.where(FindingRow.is_open.is_(True))
+    if city:
+        query = query.where(FindingRow.city == city)
+    if severity:
+        query = query.where(FindingRow.severity == severity)
+    rows = list(session.scalars(query))
+    rows.sort(
+        key=lambda r: (
+            SEVERITY_ORDER.get(r.severity, 9), r.city or "", r.department or "", r.file or "", r.row or 0, r.column or "", r.id
+        )
+    )
+    return rows
+
+
+def finding_record(row: FindingRow) -> dict[str, Any]:
+    """A stored finding with exactly the keys of SURVEY.md ("Findings")."""
+    from catalog.findings import FINDING_KEYS
+
+    return {key: getattr(row, key) for key in FINDING_KEYS}

@@ -1,0 +1,313 @@
+"""Normalise raw answers (as typed into a survey cell or carried by a harvested record) into entry values.
+
+Every automatic correction becomes an ``info`` finding that shows the value before and after; what
+cannot be resolved becomes a ``warning`` or ``error`` finding on the field, and the value stays empty:
+never a guess. Record-level rules (required fields, conditions between fields) belong to validation.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.fields import BY_KEY, FIELDS, NO_WORDS, YES_WORDS, Field, Kind, Need
+from catalog.findings import Finding, finding
+from catalog.vocabulary import Vocabularies, clean_key, clean_text, vocabularies
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]{2,}$|^https?://(localhost|\d{1,3}(\.\d{1,3}){3})(:\d+)?(/\S*)?$", re.I)
+_SPLIT = re.compile(r"\s*[;\n\r|]+\s*")
+_SPLIT_COMMA = re.compile(r"\s*,\s*")
+_MONTHS = {
+    "januar": 1, "jan": 1, "jänner": 1, "februar": 2, "feb": 2, "märz": 3, "maerz": 3, "mär": 3, "mrz": 3,
+    "april": 4, "apr": 4, "mai": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "august": 8, "aug": 8,
+    "september": 9, "sep": 9, "sept": 9, "oktober": 10, "okt": 10, "november": 11, "nov": 11,
+    "dezember": 12, "dez": 12, "january": 1, "february": 2, "march": 3, "may": 5, "june": 6, "july": 7,
+    "october": 10, "oct": 10, "december": 12, "dec": 12,
+}
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+@dataclass
+class Normalised:
+    """The outcome of normalising one record: values by field key, and the findings on its fields."""
+
+    values: dict[str, Any]
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not clean_text(value)) or (
+        isinstance(value, float) and value != value  # NaN from a spreadsheet reader
+    )
+
+
+def _as_text(value: Any) -> str:
+    """A cell's value as the text a person sees (2021.0 -> "2021")."""
+    if isinstance(value, bool):
+        return "ja" if value else "nein"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _clean_long(text: str) -> str:
+    lines = [clean_text(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(lines).strip()
+
+
+class _Context:
+    """Collects findings for one field while its value is normalised."""
+
+    def __init__(self, spec: Field, raw: Any, vocab: Vocabularies) -> None:
+        self.spec = spec
+        self.raw = raw
+        self.vocab = vocab
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, **params: Any) -> None:
+        params.setdefault("label", self.spec.label)
+        params.setdefault("field", self.spec.key)
+        value = params.pop("value", _as_text(self.raw))
+        self.findings.append(finding(code, value=value, **params))
+
+    def corrected(self, before: str, after: str) -> None:
+        if before != after:
+            self.add("value-corrected", before=before, after=after)
+
+    @property
+    def strict(self) -> bool:
+        """Whether an unusable value blocks approval (required fields) or is only a warning."""
+        return self.spec.need in (Need.REQUIRED, Need.CONDITIONAL)
+
+
+def _severity(ctx: _Context) -> dict[str, Any]:
+    return {} if ctx.strict else {"severity": "warning"}
+
+
+def _label_of(ctx: _Context, value: str) -> str:
+    scheme = ctx.spec.vocabulary
+    return ctx.vocab.label(scheme, value) or value if scheme else value
+
+
+def _hint(ctx: _Context, candidates: tuple[Any, ...]) -> dict[str, str]:
+    if not candidates:
+        return {}
+    names = ", ".join(f"„{c.label}“" for c in candidates[:3])
+    return {"hint": f" (meinten Sie {names}?)", "hint_en": f" (did you mean {', '.join(c.en for c in candidates[:3])}?)"}
+
+
+def _code(ctx: _Context, text: str) -> str | None:
+    """One vocabulary value; yes/no words count for the three-valued questions."""
+    scheme = ctx.spec.vocabulary
+    assert scheme is not None
+    if clean_key(text) in ctx.spec.none_words:
+        return None
+    if scheme in ("personal_data", "third_party_rights", "publish_proposal"):
+        key = clean_key(text)
+        if key in YES_WORDS or key in NO_WORDS:
+            value = "yes" if key in YES_WORDS else "no"
+            ctx.corrected(text, _label_of(ctx, value))
+            return value
+    match = ctx.vocab.lookup(scheme, text)
+    if match.status == "exact":
+        return match.value
+    if match.status == "corrected":
+        ctx.corrected(text, match.concept.label if match.concept else "")
+        return match.value
+    if match.status == "ambiguous":
+        ctx.add(
+            "ambiguous-value",
+            value=text,
+            options=" oder ".join(f"„{c.label}“" for c in match.candidates[:4]),
+            options_en=" or ".join(c.en for c in match.candidates[:4]),
+            **_severity(ctx),
+        )
+        return None
+    ctx.add("unknown-value", value=text, **_hint(ctx, match.candidates), **_severity(ctx))
+    return None
+
+
+def _split_codes(ctx: _Context, text: str) -> list[str]:
+    """Several vocabulary values: the whole text first (labels may hold commas), then ``;`` and ``,``."""
+    scheme = ctx.spec.vocabulary
+    assert scheme is not None
+    whole = ctx.vocab.lookup(scheme, text)
+    if whole.ok:
+        value = _code(ctx, text)
+        return [value] if value else []
+    values: list[str] = []
+    for part in _SPLIT.split(text):
+        if not clean_text(part):
+            continue
+        pieces = [part]
+        if not ctx.vocab.lookup(scheme, part).ok and "," in part:
+            pieces = [p for p in _SPLIT_COMMA.split(part) if clean_text(p)]
+        for piece in pieces:
+            value = _code(ctx, piece)
+            if value and value not in values:
+                values.append(value)
+    return values
+
+
+def _keywords(text: str) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for part in re.split(r"\s*[;,\n\r]+\s*", text):
+        word = clean_text(part).strip("\"'„“”")
+        if word and word.casefold() not in seen:
+            seen.add(word.casefold())
+            out.append(word)
+    return out
+
+
+def _email(ctx: _Context, text: str) -> str | None:
+    value = clean_text(text).strip("<>")
+    value = re.sub(r"(?i)^mailto:\s*", "", value).strip()
+    parts = [p for p in re.split(r"[;,\s]+", value) if p]
+    if len(parts) > 1 and all(_EMAIL.match(p) for p in parts):
+        value = parts[0]
+    if not _EMAIL.match(value):
+        ctx.add("invalid-email", value=text, **_severity(ctx))
+        return None
+    local, _, domain = value.partition("@")
+    value = f"{local}@{domain.lower()}"
+    ctx.corrected(text, value)
+    return value
+
+
+def _url(ctx: _Context, text: str) -> str | None:
+    value = clean_text(text).strip("<>")
+    if re.match(r"(?i)^www\.", value):
+        value = "https://" + value
+    if not _URL.match(value):
+        ctx.add("invalid-url", value=text)
+        return None
+    ctx.corrected(text, value)
+    return value
+
+
+def _two_digit_year(yy: int, today: dt.date) -> int:
+    pivot = (today.year % 100) + 10
+    return 2000 + yy if yy <= pivot else 1900 + yy
+
+
+def parse_date(value: Any, *, end: bool = False, today: dt.date | None = None) -> dt.date | None:
+    """Read a date as people write it; a month or a year means its first day (or its last with ``end``).
+
+    Accepts real dates, Excel serial numbers, ``01.03.2021``, ``1.3.21``, ``2021-03-01``, ``03/2021``,
+    ``März 2021``, ``2021``. Returns None when the value is no date.
+    """
+    today = today or dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+        if number.is_integer() and 1000 <= number <= 2999:
+            return _year(int(number), end)
+        if 20000 <= number <= 80000:  # Excel serial day number of a cell formatted as a number
+            return _EXCEL_EPOCH + dt.timedelta(days=int(number))
+        return None
+    text = clean_text(str(value)).casefold()
+    text = re.sub(r"^(ab|seit|bis|von|stand:?)\s+", "", text)
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t][\d:.]+z?)?", text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{2}|\d{4})", text):
+            year = int(m[3]) if len(m[3]) == 4 else _two_digit_year(int(m[3]), today)
+            return dt.date(year, int(m[2]), int(m[1]))
+        if m := re.fullmatch(r"(\d{1,2})\s*[/.-]\s*(\d{4})", text):
+            return _month(int(m[2]), int(m[1]), end)
+        if m := re.fullmatch(r"(\d{4})\s*[/-]\s*(\d{1,2})", text):
+            return _month(int(m[1]), int(m[2]), end)
+        if m := re.fullmatch(r"([a-zäöü]+)\.?\s+(\d{4})", text):
+            month = _MONTHS.get(m[1])
+            return _month(int(m[2]), month, end) if month else None
+        if m := re.fullmatch(r"(\d{4})", text):
+            return _year(int(m[1]), end)
+    except ValueError:
+        return None
+    return None
+
+
+def _year(year: int, end: bool) -> dt.date:
+    return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
+
+
+def _month(year: int, month: int, end: bool) -> dt.date:
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, last if end else 1)
+
+
+def _date(ctx: _Context, raw: Any, today: dt.date) -> str | None:
+    parsed = parse_date(raw, end=ctx.spec.kind == Kind.DATE_END, today=today)
+    if parsed is None:
+        ctx.add("invalid-date", value=_as_text(raw), **_severity(ctx))
+        return None
+    value = parsed.isoformat()
+    if not isinstance(raw, (dt.date, dt.datetime)):
+        ctx.corrected(_as_text(raw), value)
+    return value
+
+
+def _text(ctx: _Context, raw: Any) -> str | None:
+    original = _as_text(raw)
+    value = _clean_long(original) if ctx.spec.kind == Kind.LONGTEXT else clean_text(original.replace("\n", " "))
+    if ctx.spec.kind == Kind.IDENTIFIER:
+        value = value.upper()
+    if ctx.spec.max_length and len(value) > ctx.spec.max_length:
+        ctx.add("too-long", length=len(value), limit=ctx.spec.max_length)
+    return value or None
+
+
+def normalise_value(spec: Field, raw: Any, *, vocab: Vocabularies | None = None, today: dt.date | None = None) -> tuple[Any, list[Finding]]:
+    """Normalise one field's raw value; returns the value (None or [] when empty) and the findings."""
+    vocab = vocab or vocabularies()
+    today = today or dt.date.today()
+    ctx = _Context(spec, raw, vocab)
+    if _blank(raw):
+        return ([] if spec.is_list else None), []
+    handlers: dict[Kind, Callable[[], Any]] = {
+        Kind.CODE: lambda: _code(ctx, _as_text(raw)),
+        Kind.CODES: lambda: _split_codes(ctx, _as_text(raw)),
+        Kind.KEYWORDS: lambda: _keywords(_as_text(raw)),
+        Kind.EMAIL: lambda: _email(ctx, _as_text(raw)),
+        Kind.URL: lambda: _url(ctx, _as_text(raw)),
+        Kind.DATE: lambda: _date(ctx, raw, today),
+        Kind.DATE_START: lambda: _date(ctx, raw, today),
+        Kind.DATE_END: lambda: _date(ctx, raw, today),
+    }
+    value = handlers.get(spec.kind, lambda: _text(ctx, raw))()
+    return value, ctx.findings
+
+
+def normalise_record(raw: Mapping[str, Any], *, vocab: Vocabularies | None = None, today: dt.date | None = None) -> Normalised:
+    """Normalise every survey field present in ``raw`` (keys are field keys); absent fields become empty."""
+    vocab = vocab or vocabularies()
+    today = today or dt.date.today()
+    out = Normalised(values={})
+    for spec in FIELDS:
+        value, found = normalise_value(spec, raw.get(spec.key), vocab=vocab, today=today)
+        out.values[spec.key] = value
+        out.findings.extend(found)
+    return out
+
+
+def spatial_uri(scope: str | None, geocoding_uri: str) -> str | None:
+    """The entry's spatial URI: the city's municipality key unless the data has no spatial reference."""
+    if scope is None or scope == "none":
+        return None
+    return geocoding_uri
+
+
+__all__ = ["BY_KEY", "Normalised", "normalise_record", "normalise_value", "parse_date", "spatial_uri"]

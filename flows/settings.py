@@ -1,0 +1,86 @@
+"""Settings, declared once (environment variables with the prefix ``INVENTUR_``), read in ``flows/``
+and passed down. Secrets are ``SecretStr`` and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CITY_KEYS = ("muenchen", "augsburg", "nuernberg")
+
+
+class Settings(BaseSettings):
+    """Everything that differs between installations. Each field is an ``INVENTUR_<NAME>`` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="INVENTUR_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///inventur.db",
+        description="SQLAlchemy URL of the store; default an SQLite file in the working folder. "
+        "PostgreSQL: postgresql://user:password@host:5432/inventur",
+    )
+    data_dir: Path = Field(
+        default=Path("inventur-data"),
+        description="Folder for received files, reports, feedback workbooks and generated secrets.",
+    )
+    share: str | None = Field(
+        default=None,
+        description="Sharing platform: a folder path or a WebDAV URL (https://...). Default: <data_dir>/share.",
+    )
+    share_username: str | None = Field(default=None, description="WebDAV user name.")
+    share_password: SecretStr | None = Field(default=None, description="WebDAV password.")
+    secret_muenchen: SecretStr | None = Field(default=None, description="Signing secret of München's workbooks.")
+    secret_augsburg: SecretStr | None = Field(default=None, description="Signing secret of Augsburg's workbooks.")
+    secret_nuernberg: SecretStr | None = Field(default=None, description="Signing secret of Nürnberg's workbooks.")
+    departments_file: Path | None = Field(
+        default=None, description="A city's own departments YAML instead of the shipped one."
+    )
+    ckan_url: str | None = Field(default=None, description="CKAN portal to publish to, e.g. http://127.0.0.1:5050.")
+    ckan_token: SecretStr | None = Field(default=None, description="API token of the CKAN portal.")
+    portal_dir: Path | None = Field(
+        default=None, description="Folder of the local development portal. Default: <data_dir>/portal."
+    )
+    http_timeout: float = Field(default=20.0, description="Timeout in seconds of every network call.")
+
+    def resolved_database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute (so that logs say where it is)."""
+        url = self.database_url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+            return "sqlite:///" + str(Path(url[len("sqlite:///"):]).resolve())
+        return url
+
+    @cached_property
+    def share_location(self) -> str:
+        return self.share or str((self.data_dir / "share").resolve())
+
+    @cached_property
+    def portal_folder(self) -> Path:
+        return (self.portal_dir or self.data_dir / "portal").resolve()
+
+    def signing_secret(self, city: str) -> bytes:
+        """The city's signing secret: the configured one, else one generated once for this data folder."""
+        configured: SecretStr | None = getattr(self, f"secret_{city}", None)
+        if configured is not None:
+            return configured.get_secret_value().encode("utf-8")
+        path = self.data_dir / "secrets.json"
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        if city not in stored:
+            stored[city] = secrets.token_hex(32)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(stored, indent=2))
+            os.chmod(tmp, 0o600)
+            tmp.replace(path)
+        return stored[city].encode("utf-8")
+
+
+def load_settings() -> Settings:
+    """Read the settings once, from the environment."""
+    return Settings()
