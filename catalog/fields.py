@@ -5,10 +5,10 @@ suite, the store and the export all derive from (SURVEY.md, "Columns of Datenbes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a field's value is read, normalised and stored."""
 
     IDENTIFIER = "identifier"
@@ -24,7 +24,7 @@ class Kind(str, Enum):
     DATE = "date"  # a month or year means its first day; not in the future
 
 
-class Need(str, Enum):
+class Need(StrEnum):
     REQUIRED = "required"
     RECOMMENDED = "recommended"
     OPTIONAL = "optional"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from catalog.fields import BY_KEY, EXPORT_KEYS, FIELDS
@@ -22,7 +22,7 @@ from catalog.models import Entry, EntryVersion, FindingRow, IdentifierCounter, R
 from catalog.organisation import Organisation
 
 # The values that make up an entry's content (what a version records and the content hash covers).
-CONTENT_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS if f.key != "identifier") + ("spatial_scope",)
+CONTENT_KEYS: tuple[str, ...] = (*(f.key for f in FIELDS if f.key != "identifier"), "spatial_scope")
 
 # Review states after which a change of content needs a new approval.
 _APPROVED_STATES = frozenset({"approved", "published"})
@@ -234,7 +234,7 @@ def add_findings(
             }
         )
     if rows:
-        session.execute(FindingRow.__table__.insert(), rows)
+        session.execute(insert(FindingRow), rows)
     return len(rows)
 
 

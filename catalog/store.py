@@ -79,7 +79,10 @@ class Store:
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> Store:
         """Connect to ``url``, check it answers, and migrate it to the newest schema."""
-        engine = make_engine(url)
+        try:
+            engine = make_engine(url)
+        except (OSError, ValueError) as exc:
+            raise StoreUnavailable(f"database {url} is not usable: {exc}") from exc
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))

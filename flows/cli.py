@@ -233,11 +233,13 @@ def vocab(app: App, scheme: str | None, value: str | None) -> None:
                ((c.code, c.label, c.en, c.uri) for c in chosen))
         return
     match = chosen.lookup(value)
-    app.console.print(f"{match.status}: {match.value or '-'}")
+    if match.ok:
+        app.console.print(f"{match.status}: {match.value}")
+        return
+    app.err.print(f"{match.status}: {value!r} is no value of {scheme}")
     for candidate in match.candidates:
-        app.console.print(f"  candidate: {candidate.value} ({candidate.label})")
-    if not match.ok:
-        sys.exit(EXIT_FAILED)
+        app.err.print(f"  candidate: {candidate.value} ({candidate.label})")
+    sys.exit(EXIT_FAILED)
 
 
 @cli.group()

@@ -1,0 +1,102 @@
+"""Shared fixtures: real stores on SQLite (a temporary file) and PostgreSQL (a private server), the
+shared reference folder, and a CLI runner with its own environment.
+
+A missing PostgreSQL skips its tests on a developer machine; with ``INVENTUR_REQUIRE_POSTGRES=1`` (set
+by ``.ci/run``) it fails them instead, so CI cannot pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from catalog.store import Store
+from tests.pgserver import postgres_bin, postgres_server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name, "") == "1"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared reference folder beside the checkout (``INVENTUR_SHARED_DIR`` overrides)."""
+    path = Path(os.environ.get("INVENTUR_SHARED_DIR", ROOT.parent / "shared"))
+    if not (path / "SURVEY.md").exists():
+        pytest.fail(f"shared reference folder not found at {path} (set INVENTUR_SHARED_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A URL of an empty PostgreSQL database on a private server (or ``INVENTUR_TEST_POSTGRES_URL``)."""
+    given = os.environ.get("INVENTUR_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    if postgres_bin() is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if _required("INVENTUR_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    # the server runs as the postgres user when the tests run as root: its folder must be reachable
+    base = Path(tempfile.mkdtemp(prefix="inventur-test-pg-"))
+    base.chmod(0o711)
+    try:
+        with postgres_server(base / "pg") as url:
+            yield url
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _reset_postgres(url: str) -> None:
+    store = Store.open(url, migrate_schema=False)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inventur.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = Store.open(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'inventur.db'}")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running ``inventur`` against a fresh store and data folder in ``tmp_path``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTUR_")}
+    env.update(
+        {
+            "INVENTUR_DATABASE_URL": f"sqlite:///{tmp_path / 'inventur.db'}",
+            "INVENTUR_DATA_DIR": str(tmp_path / "data"),
+        }
+    )
+    return env
