@@ -10,9 +10,11 @@ for both profiles GovData checks against: DCAT-AP.de 2.0 with the Konventionen, 
 - One ``dcat:Distribution`` per format, IRI ``<dataset>/distribution/<FORMAT-CODE>``; licence and
   attribution text sit on every distribution, as GovData reads them from there.
 
-What cannot become a valid dataset is left out and reported in :attr:`CatalogExport.skipped` with a
-stable reason code, never exported half-way: an entry without a licence (every distribution needs one),
-without any URL (no access URL and no landing page: there is nothing a visitor could reach), without
+An entry without an access URL but with a landing page gets the landing page as ``dcat:accessURL`` (DCAT
+allows it: the page gives access to the data). What cannot become a valid dataset is left out and reported
+in :attr:`CatalogExport.skipped` with a stable reason code, never exported half-way: an entry without a
+licence (both profiles demand one on every distribution), without any URL (a distribution must have an
+access URL, and a dataset without distributions would carry no licence, which GovData needs), without
 identifier, title or description, of an unknown city, a repeated identifier, and, whatever else is set,
 an entry with personal data (STANDARDS.md: never published). Choosing which entries are published
 (approval, access rights, open licence) is the review's job; this module maps what it is given.
@@ -27,7 +29,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-from rdflib import Graph, Literal as RdfLiteral, Namespace, URIRef
+from rdflib import Graph, Namespace, URIRef
+from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
 from catalog.organisation import City, Organisation, UnknownCity, UnknownDepartment
@@ -45,6 +48,7 @@ LICENSE_BASE = "http://dcat-ap.de/def/licenses/"
 GEOCODING_BASE = "http://dcat-ap.de/def/politicalGeocoding/"
 GEOCODING_LEVEL_BASE = GEOCODING_BASE + "Level/"
 MEDIA_TYPE_BASE = "https://www.iana.org/assignments/media-types/"
+LOCAL_AUTHORITY = URIRef("http://purl.org/adms/publishertype/LocalAuthority")
 
 RdfFormat = Literal["turtle", "xml", "json-ld"]
 
@@ -484,7 +488,8 @@ def build_catalog(
     for entry in entries:
         identifier = _text(entry, "identifier")
         if identifier is None:
-            export.skipped.append(Skipped(None, SKIP_NO_IDENTIFIER, f"entry {_text(entry, 'title')!r} has no identifier"))
+            message = f"entry {_text(entry, 'title')!r} has no identifier"
+            export.skipped.append(Skipped(None, SKIP_NO_IDENTIFIER, message))
             continue
         city_key = _text(entry, "city") or ""
         if only_city is not None and city_key != only_city.key:
@@ -518,7 +523,7 @@ def build_catalog(
         graph.add((publisher, RDF.type, FOAF.Organization))
         graph.add((publisher, RDF.type, FOAF.Agent))
         graph.add((publisher, FOAF.name, RdfLiteral(publisher_name, lang="de")))
-        graph.add((publisher, DCTERMS.type, URIRef(organisation.cities[0].publisher_type)))
+        graph.add((publisher, DCTERMS.type, LOCAL_AUTHORITY))
     elif len(cities_used) == 1:
         publisher = builder.publisher(next(iter(cities_used.values())))
     else:
@@ -577,6 +582,6 @@ def serialize(graph: Graph, format: RdfFormat = "turtle") -> bytes:
     if format not in _RDFLIB_FORMATS:
         raise ValueError(f"unknown RDF format {format!r}; use one of {', '.join(_RDFLIB_FORMATS)}")
     if format == "json-ld":
-        context = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix}
+        context = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix and prefix != "xml"}
         return graph.serialize(format="json-ld", context=context, encoding="utf-8")
     return graph.serialize(format=_RDFLIB_FORMATS[format], encoding="utf-8")

@@ -263,3 +263,34 @@ def finding_record(row: FindingRow) -> dict[str, Any]:
     from catalog.findings import FINDING_KEYS
 
     return {key: getattr(row, key) for key in FINDING_KEYS}
+
+
+def findings_for_file(session: Session, file_id: int) -> tuple[list[Finding], str]:
+    """The open findings that concern one received file (its own, and those of the entries whose current
+    version it holds), as findings with their cells; and the stored copy's path."""
+    from sqlalchemy import and_, or_
+
+    from catalog.models import ReceivedFile
+
+    received = session.get(ReceivedFile, file_id)
+    if received is None:
+        raise LookupError(f"no received file with id {file_id}")
+    current = (
+        select(Entry.id)
+        .join(EntryVersion, and_(EntryVersion.entry_id == Entry.id, EntryVersion.version == Entry.version))
+        .where(EntryVersion.file_id == file_id)
+    )
+    rows = session.scalars(
+        select(FindingRow)
+        .where(FindingRow.is_open.is_(True), or_(FindingRow.file_id == file_id, FindingRow.entry_id.in_(current)))
+        .order_by(FindingRow.row, FindingRow.column, FindingRow.id)
+    ).all()
+    found = [
+        Finding(
+            code=r.code, severity=r.severity,  # type: ignore[arg-type]
+            message=r.message, message_en=r.message_en, city=r.city, department=r.department,
+            identifier=r.identifier, file=r.file, sheet=r.sheet, row=r.row, column=r.column, field=r.field, value=r.value,
+        )
+        for r in rows
+    ]
+    return found, received.stored_path

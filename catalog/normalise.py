@@ -16,7 +16,7 @@ from typing import Any
 
 from catalog.fields import BY_KEY, FIELDS, NO_WORDS, YES_WORDS, Field, Kind, Need
 from catalog.findings import Finding, finding
-from catalog.vocabulary import Vocabularies, clean_key, clean_text, vocabularies
+from catalog.vocabulary import Vocabularies, clean_blanks, clean_key, clean_text, vocabularies
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]{2,}$|^https?://(localhost|\d{1,3}(\.\d{1,3}){3})(:\d+)?(/\S*)?$", re.I)
@@ -60,7 +60,7 @@ def _as_text(value: Any) -> str:
 
 
 def _clean_long(text: str) -> str:
-    lines = [clean_text(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [clean_blanks(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     return "\n".join(lines).strip()
 
 
@@ -162,7 +162,7 @@ def _keywords(text: str) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for part in re.split(r"\s*[;,\n\r]+\s*", text):
-        word = clean_text(part).strip("\"'„“”")
+        word = clean_blanks(part).strip("\"'„“”").rstrip(".")
         if word and word.casefold() not in seen:
             seen.add(word.casefold())
             out.append(word)
@@ -262,7 +262,7 @@ def _date(ctx: _Context, raw: Any, today: dt.date) -> str | None:
 
 def _text(ctx: _Context, raw: Any) -> str | None:
     original = _as_text(raw)
-    value = _clean_long(original) if ctx.spec.kind == Kind.LONGTEXT else clean_text(original.replace("\n", " "))
+    value = _clean_long(original) if ctx.spec.kind == Kind.LONGTEXT else clean_blanks(original.replace("\n", " "))
     if ctx.spec.kind == Kind.IDENTIFIER:
         value = value.upper()
     if ctx.spec.max_length and len(value) > ctx.spec.max_length:

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, cast
 
-from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, SH
@@ -55,9 +55,10 @@ _PREFIXES: dict[str, str] = {
     "time": "http://www.w3.org/2006/time#",
     "schema": "http://schema.org/",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "sh": "http://www.w3.org/ns/shacl#",
 }
 
-_RDF_SUFFIXES = (".ttl", ".rdf", ".owl", ".xml", ".nt", ".n3", ".jsonld", ".json")
+_RDF_SUFFIXES = (".ttl", ".rdf", ".owl", ".xml", ".nt", ".n3", ".jsonld")
 
 
 @dataclass(frozen=True)
@@ -194,29 +195,31 @@ def _cached_graph(stamp: tuple[tuple[str, float, int], ...]) -> Graph:
 
 
 def _load(files: tuple[Path, ...]) -> Graph:
-    return _cached_graph(_stamp(files))
+    """A fresh copy of the parsed files: pyshacl adds axioms to the graphs it is given, the cache stays clean."""
+    return _copy(_cached_graph(_stamp(files)))
 
 
-def _namespaces() -> Graph:
-    graph = Graph(bind_namespaces="none")
-    for prefix, uri in _PREFIXES.items():
-        graph.bind(prefix, Namespace(uri))
+def _copy(source: Graph) -> Graph:
+    graph = Graph()
+    for triple in source:
+        graph.add(triple)
     return graph
 
 
-_NS = _namespaces().namespace_manager
+# Longest namespace first, so that ``dcatde3:`` wins over ``dcatde:``.
+_BY_LENGTH: tuple[tuple[str, str], ...] = tuple(sorted(_PREFIXES.items(), key=lambda item: -len(item[1])))
 
 
 def _show(node: Node | None) -> str | None:
-    """A compact, printable form of a node: prefixed name, ``<iri>``, ``_:bnode`` or the literal text."""
+    """A compact, printable form of a node: ``prefix:rest``, the full IRI, ``_:bnode`` or the literal text."""
     if node is None:
         return None
     if isinstance(node, URIRef):
-        try:
-            compact = _NS.compute_qname(str(node), generate=False)
-            return f"{compact[0]}:{compact[2]}"
-        except (ValueError, KeyError):
-            return str(node)
+        text = str(node)
+        for prefix, namespace in _BY_LENGTH:
+            if text.startswith(namespace) and len(text) > len(namespace):
+                return f"{prefix}:{text[len(namespace):]}"
+        return text
     if isinstance(node, BNode):
         return f"_:{node}"
     return str(node)
@@ -257,7 +260,7 @@ def _message(graph: Graph, result: Node) -> str:
 
 def _results(graph: Graph) -> list[ShaclResult]:
     """The top-level results of the report; nested ``sh:detail`` results explain their parent and do not count."""
-    out = []
+    out: list[ShaclResult] = []
     for report in graph.subjects(RDF.type, SH.ValidationReport):
         out.extend(_result(graph, result) for result in graph.objects(report, SH.result))
     out.sort(key=lambda r: (SEVERITIES.index(r.severity), r.rule, r.focus_node))
@@ -309,12 +312,10 @@ def validate(
 
     shapes = _load(shape_files)
     ontologies = _load(_rdf_files(ontologies_dir, _RDF_SUFFIXES))
-    vocab = _load(_rdf_files(vocab_dir, _RDF_SUFFIXES) + tuple(Path(p) for p in extra_vocab))
+    vocab = _cached_graph(_stamp(_rdf_files(vocab_dir, _RDF_SUFFIXES) + tuple(Path(p) for p in extra_vocab)))
 
     if isinstance(data, Graph):
-        data_graph = Graph()
-        for triple in data:
-            data_graph.add(triple)
+        data_graph = _copy(data)
     else:
         data_graph = Graph()
         data_graph.parse(Path(data), format=guess_format(str(data)) or "turtle")

@@ -29,8 +29,13 @@ _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
+def clean_blanks(value: str) -> str:
+    """Unicode composed form, any kind of blank folded to one space, trimmed: for free text."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
 def clean_text(value: str) -> str:
-    """Fold what people type around a value: Unicode forms, any kind of blank, dashes, trailing dots."""
+    """Fold what people type around a coded value: Unicode forms, any kind of blank, dashes, trailing dots."""
     text = unicodedata.normalize("NFKC", value)
     text = _DASHES.sub("-", text)
     text = _SPACES.sub(" ", text).strip()

@@ -27,10 +27,13 @@ CITY_CHOICE = click.Choice(["muenchen", "augsburg", "nuernberg"])
 
 
 class App:
-    """What the commands share: settings (read once), the console, and the store (opened on first use)."""
+    """What the commands share: settings (read once), the console, and the wired services."""
 
     def __init__(self, settings: Settings) -> None:
+        from flows.services import Services
+
         self.settings = settings
+        self.services = Services(settings)
 
     @cached_property
     def console(self) -> Any:
@@ -44,17 +47,16 @@ class App:
 
         return Console(stderr=True, highlight=False)
 
-    @cached_property
+    @property
     def store(self) -> Any:
-        from catalog.store import Store
+        return self.services.store
 
-        return Store.open(self.settings.resolved_database_url())
-
-    @cached_property
+    @property
     def organisation(self) -> Any:
-        from catalog.organisation import load_organisation
+        return self.services.organisation
 
-        return load_organisation(self.settings.departments_file)
+    def progress(self, message: str) -> None:
+        self.err.print(f"[dim]·[/dim] {message}")
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -277,6 +279,11 @@ def db_upgrade(app: App) -> None:
     from catalog.store import current_revision
 
     app.console.print(f"schema revision: {current_revision(app.store.engine)}")
+
+
+from flows import cli_survey  # noqa: E402  (registers the survey, collect, campaign, validate, dcat commands)
+
+cli_survey.register(cli)
 
 
 def main() -> None:

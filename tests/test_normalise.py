@@ -115,3 +115,8 @@ def test_url() -> None:
     assert value("access_url", "www.augsburg.de/daten") == ("https://www.augsburg.de/daten", ["value-corrected"])
     assert value("access_url", "https://opendata.muenchen.de/dataset/x") == ("https://opendata.muenchen.de/dataset/x", [])
     assert value("access_url", "Laufwerk G:\\Daten") == (None, ["invalid-url"])
+
+
+def test_free_text_keeps_its_dots_and_case() -> None:
+    assert value("description", "Alle Bäume der Stadt. Jährlich gepflegt.")[0] == "Alle Bäume der Stadt. Jährlich gepflegt."
+    assert value("title", "Bäume e.V.")[0] == "Bäume e.V."

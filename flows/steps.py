@@ -1,0 +1,261 @@
+"""The pipeline's steps as plain functions over :class:`flows.services.Services`.
+
+The CLI commands call them directly; the Prefect flows wrap them as tasks. Each step sequences
+library calls (catalog/, survey/, connectors/) and returns a summary; none holds business rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows.services import Services
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+@dataclass
+class BuiltSurvey:
+    city: str
+    department: str
+    file_name: str
+    path: Path | None
+    location: str | None
+    size: int
+    sha256: str
+    prefilled: int
+
+
+def build_surveys(
+    services: Services,
+    *,
+    city: str,
+    campaign: str,
+    department: str | None = None,
+    out_dir: Path | None = None,
+    distribute: bool = False,
+    deadline: dt.date | None = None,
+    issued: dt.date | None = None,
+    progress: Progress = _quiet,
+) -> list[BuiltSurvey]:
+    """Build the signed workbook of each department (pre-filled with its known entries), write it to
+    ``out_dir`` and/or put it into the department's outbox on the sharing platform (recorded)."""
+    import hashlib
+
+    from catalog.inventory import iter_entries
+    from catalog.models import Delivery
+    from survey.signature import TEMPLATE_VERSION
+    from survey.template import build_workbook, workbook_name
+
+    organisation = services.organisation
+    target = organisation.city(city)
+    departments = [organisation.department(city, department)] if department else organisation.departments_of(city)
+    secret = services.settings.signing_secret(city)
+    issued = issued or dt.date.today()
+    built: list[BuiltSurvey] = []
+    for dept in departments:
+        with services.store.session() as session:
+            known = [_prefill_record(e) for e in iter_entries(session, city=city, department=dept.code) if e.gone_at is None]
+        data = build_workbook(city=target, department=dept, campaign=campaign, secret=secret, issued=issued,
+                              deadline=deadline, known_entries=known)
+        name = workbook_name(city, dept.code, campaign)
+        path = None
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = out_dir / name
+            path.write_bytes(data)
+        location = None
+        digest = hashlib.sha256(data).hexdigest()
+        if distribute:
+            services.share.ensure_department(city, dept.code)
+            delivery = services.share.put_outbox(city, dept.code, name, data)
+            location = delivery.location
+            with services.store.session() as session:
+                session.add(Delivery(campaign=campaign, city=city, department=dept.code, file_name=name,
+                                     location=location, sha256=digest, size=len(data),
+                                     template_version=TEMPLATE_VERSION))
+        built.append(BuiltSurvey(city, dept.code, name, path, location, len(data), digest, len(known)))
+        progress(f"{name}: {len(known)} known entries")
+    return built
+
+
+def _prefill_record(entry: Any) -> dict[str, Any]:
+    from catalog.inventory import entry_record
+
+    record = entry_record(entry)
+    record["spatial_scope"] = entry.spatial_scope
+    return record
+
+
+@dataclass
+class CollectSummary:
+    totals: dict[str, int]
+    validation: dict[str, Any] | None
+    feedback: list[str] = field(default_factory=list)
+    outcomes: list[Any] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def collect(
+    services: Services,
+    paths: Sequence[Path] = (),
+    *,
+    from_share: bool = False,
+    validate: bool = True,
+    feedback: bool = True,
+    progress: Progress = _quiet,
+) -> CollectSummary:
+    """Collect workbooks from ``paths`` and/or the departments' inboxes, validate the inventory, and
+    send each department whose file was read or rejected its feedback workbook."""
+    import time
+
+    from survey.collect import CollectReport
+
+    started = time.perf_counter()
+    collector = services.collector
+    reports: list[CollectReport] = []
+    if paths:
+        reports.append(collector.collect(list(paths)))
+        progress(f"read {reports[-1].totals()['files']} files from the given paths")
+    if from_share:
+        reports.append(_collect_inboxes(services, progress))
+    outcomes = [o for r in reports for o in r.outcomes]
+    totals: dict[str, int] = {}
+    for report in reports:
+        for key, value in report.totals().items():
+            totals[key] = totals.get(key, 0) + value
+    validation = None
+    fresh = [o for o in outcomes if o.status in ("read", "rejected")]
+    if validate and fresh:
+        validation = validate_step(services, progress=progress)
+    sent = send_feedback(services, fresh, progress=progress) if feedback else []
+    return CollectSummary(totals, validation, sent, outcomes, time.perf_counter() - started)
+
+
+def _collect_inboxes(services: Services, progress: Progress) -> Any:
+    """Read every file in the departments' inboxes (each kept by checksum, so known files cost nothing)."""
+    from survey.collect import CollectReport
+
+    share = services.share
+    outcomes = []
+    incoming = services.folder("incoming")
+    with services.store.session() as session:
+        from catalog.inventory import start_run
+
+        run_id = start_run(session, "collect").id
+    for remote in share.list_all_inboxes():
+        with tempfile.TemporaryDirectory(dir=incoming) as tmp:
+            local = Path(tmp) / remote.name
+            local.write_bytes(share.read(remote))
+            outcome = services.collector.collect_file(
+                local, sender=f"{remote.city}/{remote.department} inbox", source=remote.location, run_id=run_id
+            )
+            outcomes.append(outcome)
+    progress(f"read {len(outcomes)} files from the inboxes of {share.describe()}")
+    return CollectReport(outcomes, run_id, 0.0)
+
+
+def validate_step(services: Services, *, city: str | None = None, docs: bool = True, progress: Progress = _quiet) -> dict[str, Any]:
+    """Validate the inventory in the store; Data Docs of the run under ``<data_dir>/validation``."""
+    from catalog.validation_store import validate_inventory
+
+    with services.store.session() as session:
+        result = validate_inventory(session, city=city, docs_dir=services.folder("validation") if docs else None)
+    progress(f"validated {result.checked} entries: {result.findings} findings in {result.seconds:.1f} s")
+    return {
+        "checked": result.checked,
+        "findings": result.findings,
+        "by_severity": result.by_severity,
+        "by_code": result.by_code,
+        "states": result.states,
+        "docs": str(result.docs_index) if result.docs_index else None,
+        "seconds": round(result.seconds, 2),
+    }
+
+
+def send_feedback(services: Services, outcomes: Sequence[Any], *, progress: Progress = _quiet) -> list[str]:
+    """A feedback workbook per file that was read or rejected: into the department's outbox and
+    ``<data_dir>/feedback/<city>/<department>/``. Returns where each was put."""
+    from catalog.inventory import findings_for_file
+    from survey.feedback import build_feedback, feedback_name
+
+    sent: list[str] = []
+    now = dt.datetime.now(dt.UTC)
+    for outcome in outcomes:
+        if not outcome.city or not outcome.department or outcome.file_id is None:
+            continue  # without a known department there is nobody to send it to (the finding stays)
+        city = services.organisation.city(outcome.city)
+        dept = services.organisation.department(outcome.city, outcome.department)
+        with services.store.session() as session:
+            found, stored = findings_for_file(session, outcome.file_id)
+        data = build_feedback(Path(stored), found, city=city, department=dept, campaign=outcome.campaign,
+                              file_name=outcome.name, created=now)
+        name = feedback_name(outcome.name)
+        local = services.folder(f"feedback/{city.key}/{dept.code}") / name
+        local.write_bytes(data)
+        services.share.ensure_department(city.key, dept.code)
+        delivery = services.share.put_outbox(city.key, dept.code, name, data)
+        sent.append(delivery.location)
+        progress(f"feedback {name}: {len(found)} findings")
+    return sent
+
+
+def export_catalog(
+    services: Services,
+    out: Path,
+    *,
+    fmt: str = "turtle",
+    city: str | None = None,
+    base_uri: str | None = None,
+    publishable_only: bool = True,
+) -> dict[str, Any]:
+    """Write the DCAT-AP.de catalog of the publishable entries (of one city, or all three)."""
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from catalog.dcat import build_catalog, serialize
+    from catalog.inventory import entry_record, iter_entries
+    from catalog.models import FindingRow
+    from catalog.publication import is_publishable
+
+    organisation = services.organisation
+    records = []
+    with services.store.session() as session:
+        errors = dict(
+            session.execute(
+                select(FindingRow.entry_id, func.count())
+                .where(FindingRow.is_open.is_(True), FindingRow.severity == "error")
+                .group_by(FindingRow.entry_id)
+            ).all()
+        )
+        for entry in iter_entries(session, city=city):
+            if entry.gone_at is not None:
+                continue
+            record = entry_record(entry)
+            if publishable_only and not is_publishable(record, open_errors=errors.get(entry.id, 0)):
+                continue
+            record["issued"] = entry.created_at.isoformat()
+            record["modified"] = entry.updated_at.isoformat()
+            records.append(record)
+    base = base_uri or services.settings.ckan_url or "http://localhost"
+    scope = organisation.city(city).name if city else "München, Augsburg und Nürnberg"
+    export = build_catalog(
+        records, organisation, base_uri=base, city=city,
+        catalog_title=f"Offene Daten: {scope}",
+        catalog_description=f"Datenbestände von {scope}, aus dem Dateninventar der Städte.",
+        publisher_name=None if city else "Kooperation München, Augsburg, Nürnberg",
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(serialize(export.graph, fmt))  # type: ignore[arg-type]
+    reasons = Counter(s.reason for s in export.skipped)
+    return {"datasets": len(export.datasets), "skipped": len(export.skipped), "skipped_by_reason": dict(reasons),
+            "path": str(out)}

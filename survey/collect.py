@@ -1,0 +1,313 @@
+"""Collect filled survey workbooks into the inventory.
+
+Per file, in its own transaction: checksum (the same file twice changes nothing), a kept copy, the
+safety checks before any parser runs, the signature and template version, the rows by header label,
+normalisation of every value, an identifier for each new row, a new version of each changed entry,
+and the findings on their cells. A bad file gets its finding and the run goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from catalog.fields import BY_KEY
+from catalog.findings import Finding, finding
+from catalog.inventory import (
+    Source,
+    add_findings,
+    close_findings,
+    finish_run,
+    save_entry,
+    start_run,
+)
+from catalog.models import Campaign, Entry, FindingRow, ReceivedFile
+from catalog.normalise import normalise_record, spatial_uri
+from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
+from catalog.store import Store
+from survey.reader import ENTRY_SHEET, RawRow, ReadWorkbook, WorkbookUnreadable, read_workbook
+from survey.safety import file_digest, inspect_file
+from survey.signature import TEMPLATE_VERSION, Meta, verify
+
+READ_STAGES = ("read", "normalise")
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one received file."""
+
+    path: Path
+    name: str
+    sha256: str
+    status: str  # read, rejected, duplicate
+    file_id: int | None = None
+    city: str | None = None
+    department: str | None = None
+    campaign: str | None = None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    entry_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CollectReport:
+    outcomes: list[FileOutcome]
+    run_id: int | None
+    seconds: float
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def entry_ids(self) -> list[int]:
+        return [i for o in self.outcomes for i in o.entry_ids]
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "files": len(self.outcomes),
+            "read": self.count("read"),
+            "rejected": self.count("rejected"),
+            "duplicate": self.count("duplicate"),
+            "rows": sum(o.rows for o in self.outcomes),
+            "created": sum(o.created for o in self.outcomes),
+            "updated": sum(o.updated for o in self.outcomes),
+            "unchanged": sum(o.unchanged for o in self.outcomes),
+            "findings": sum(len(o.findings) for o in self.outcomes),
+        }
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """Files as given, and the workbooks inside given folders (recursively), without lock files."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not p.name.startswith(("~$", ".~lock", ".")) and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+            )
+        else:
+            out.append(path)
+    return out
+
+
+class Collector:
+    """Reads workbooks into one store; ``secret_for(city)`` gives the city's signing secret."""
+
+    def __init__(
+        self,
+        store: Store,
+        organisation: Organisation,
+        *,
+        secret_for: Callable[[str], bytes],
+        files_dir: Path,
+        today: dt.date | None = None,
+    ) -> None:
+        self.store = store
+        self.organisation = organisation
+        self.secret_for = secret_for
+        self.files_dir = files_dir
+        self.today = today or dt.date.today()
+
+    def collect(self, paths: Sequence[Path], *, sender: str | None = None, source: Callable[[Path], str] | None = None) -> CollectReport:
+        """Collect every file of ``paths`` (files or folders)."""
+        started = time.perf_counter()
+        with self.store.session() as session:
+            run_id = start_run(session, "collect").id
+        outcomes = [self.collect_file(p, sender=sender, source=source(p) if source else str(p), run_id=run_id)
+                    for p in expand_paths(paths)]
+        report = CollectReport(outcomes, run_id, time.perf_counter() - started)
+        with self.store.session() as session:
+            from catalog.models import Run
+
+            run = session.get(Run, run_id)
+            assert run is not None
+            finish_run(session, run, report.totals())
+        return report
+
+    def collect_file(self, path: Path, *, sender: str | None = None, source: str | None = None, run_id: int | None = None) -> FileOutcome:
+        """Collect one file; never raises for what is wrong with the file itself."""
+        digest = file_digest(path)
+        outcome = FileOutcome(path=path, name=path.name, sha256=digest.sha256, status="read")
+        with self.store.session() as session:
+            known = session.scalar(select(ReceivedFile).where(ReceivedFile.sha256 == digest.sha256))
+            if known is not None:
+                outcome.status, outcome.file_id = "duplicate", known.id
+                outcome.city, outcome.department = known.city, known.department
+                return outcome
+            stored = self._keep(path, digest.sha256)
+            received = ReceivedFile(
+                sha256=digest.sha256, size=digest.size, original_name=path.name, source=source or str(path),
+                sender=sender, stored_path=str(stored), run_id=run_id, status="received",
+            )
+            session.add(received)
+            session.flush()
+            outcome.file_id = received.id
+            self._read_into(session, received, stored, outcome, run_id)
+        return outcome
+
+    def _keep(self, path: Path, sha256: str) -> Path:
+        """A copy of the received file under its checksum: nothing a department sent is lost."""
+        target = self.files_dir / sha256[:2] / f"{sha256}{path.suffix.lower() or '.bin'}"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(target.suffix + ".part")
+            shutil.copyfile(path, tmp)
+            tmp.replace(target)
+        return target
+
+    def _reject(self, session: Session, received: ReceivedFile, outcome: FileOutcome, problems: list[Finding], run_id: int | None) -> None:
+        received.status = "rejected"
+        where = {"file": outcome.name, "city": outcome.city, "department": outcome.department}
+        located = [f.at(**{k: v for k, v in where.items() if getattr(f, k) is None}) for f in problems]
+        outcome.status = "rejected"
+        outcome.findings += located
+        add_findings(session, located, stage="read", run_id=run_id, file_id=received.id)
+
+    def _read_into(self, session: Session, received: ReceivedFile, stored: Path, outcome: FileOutcome, run_id: int | None) -> None:
+        check = inspect_file(stored)
+        if not check.ok:
+            self._reject(session, received, outcome, check.findings(file=outcome.name), run_id)
+            return
+        warnings = check.findings(file=outcome.name)
+        try:
+            book = read_workbook(stored, file_name=outcome.name)
+        except WorkbookUnreadable as exc:
+            problem = finding("file-unreadable", reason=str(exc), reason_de="Die Arbeitsmappe ist beschädigt oder kein Excel-Format. Bitte speichern Sie sie erneut als .xlsx.")
+            self._reject(session, received, outcome, [problem], run_id)
+            return
+        meta_problem = self._check_meta(book.meta, outcome)
+        if meta_problem is not None:
+            self._reject(session, received, outcome, [meta_problem], run_id)
+            return
+        assert book.meta is not None
+        received.city, received.department = book.meta.city, book.meta.department
+        received.campaign, received.template_version = book.meta.campaign, book.meta.survey_version
+        if not book.sheet_found:
+            self._reject(session, received, outcome, book.findings, run_id)
+            return
+        if session.get(Campaign, book.meta.campaign) is None:
+            session.add(Campaign(id=book.meta.campaign))
+        self._close_earlier_file_findings(session, received)
+        file_findings = [f.at(city=outcome.city, department=outcome.department) for f in [*warnings, *book.findings]]
+        self._store_rows(session, received, book, outcome, run_id, file_findings)
+        received.status = "read"
+        received.rows = outcome.rows
+
+    def _check_meta(self, meta: Meta | None, outcome: FileOutcome) -> Finding | None:
+        if meta is None:
+            return finding("signature-invalid", reason="the Meta sheet is missing or incomplete")
+        outcome.city, outcome.department, outcome.campaign = meta.city, meta.department, meta.campaign
+        try:
+            self.organisation.department(meta.city, meta.department)
+        except (UnknownCity, UnknownDepartment) as exc:
+            outcome.city = outcome.department = None
+            return finding("signature-invalid", reason=str(exc))
+        if not verify(meta, self.secret_for(meta.city)):
+            return finding("signature-invalid", reason=f"signature does not match {meta.city}/{meta.department}")
+        if meta.survey_version != TEMPLATE_VERSION:
+            return finding("template-outdated", value=meta.survey_version, current=TEMPLATE_VERSION)
+        return None
+
+    def _close_earlier_file_findings(self, session: Session, received: ReceivedFile) -> None:
+        """A readable file from a department supersedes the file-level findings of its earlier files."""
+        earlier = session.scalars(
+            select(ReceivedFile.id).where(
+                ReceivedFile.city == received.city, ReceivedFile.department == received.department,
+                ReceivedFile.id != received.id,
+            )
+        ).all()
+        if earlier:
+            session.execute(
+                update(FindingRow)
+                .where(FindingRow.file_id.in_(earlier), FindingRow.entry_id.is_(None), FindingRow.is_open.is_(True))
+                .values(is_open=False)
+            )
+
+    def _store_rows(self, session: Session, received: ReceivedFile, book: ReadWorkbook, outcome: FileOutcome,
+                    run_id: int | None, file_findings: list[Finding]) -> None:
+        city, department = received.city or "", received.department or ""
+        geocoding = self.organisation.city(city).geocoding_uri
+        where = {"file": outcome.name, "sheet": ENTRY_SHEET, "city": city, "department": department}
+        known = {
+            e.identifier: e
+            for e in session.scalars(select(Entry).where(Entry.city == city, Entry.department == department))
+        }
+        seen: set[str] = set()
+        pending_file: list[Finding] = list(file_findings)
+        touched: list[tuple[Entry, list[Finding]]] = []
+        for raw in book.rows:
+            outcome.rows += 1
+            normalised = normalise_record(raw.values, today=self.today)
+            cell_findings = [self._locate(f, raw, where) for f in normalised.findings]
+            identifier = normalised.values.get("identifier")
+            problem = self._identifier_problem(session, identifier, known, seen, city, department)
+            if problem is not None:
+                pending_file.append(self._locate(problem, raw, where))
+                pending_file += cell_findings
+                continue
+            if identifier:
+                seen.add(identifier)
+            values = dict(normalised.values)
+            values["spatial_scope"] = values.get("spatial")
+            values["spatial"] = spatial_uri(values["spatial_scope"], geocoding)
+            result = save_entry(
+                session, values, identifier=identifier, city=city, department=department,
+                organisation=self.organisation, raw=_jsonable(raw.values),
+                source=Source("survey", outcome.name, file_id=received.id, sheet=ENTRY_SHEET, row=raw.row, run_id=run_id),
+            )
+            entry = result.entry
+            outcome.created += int(result.created)
+            outcome.updated += int(result.changed and not result.created)
+            outcome.unchanged += int(not result.changed)
+            outcome.entry_ids.append(entry.id)
+            touched.append((entry, [f.at(identifier=entry.identifier) for f in cell_findings]))
+        close_findings(session, entry_ids=[e.id for e, _ in touched], stages=READ_STAGES)
+        for entry, found in touched:
+            add_findings(session, found, stage="normalise", run_id=run_id, entry=entry, file_id=received.id)
+            outcome.findings += found
+        add_findings(session, pending_file, stage="read", run_id=run_id, file_id=received.id)
+        outcome.findings += pending_file
+
+    @staticmethod
+    def _locate(found: Finding, raw: RawRow, where: dict[str, Any]) -> Finding:
+        column = raw.columns.get(found.field or "") if found.field else None
+        return found.at(row=raw.row, column=column or found.column, **where)
+
+    @staticmethod
+    def _identifier_problem(session: Session, identifier: str | None, known: dict[str, Entry], seen: set[str],
+                            city: str, department: str) -> Finding | None:
+        if not identifier:
+            return None
+        spec = BY_KEY["identifier"]
+        if identifier in seen:
+            return finding("duplicate-identifier", value=identifier, field=spec.key)
+        if identifier in known:
+            return None
+        other = session.scalar(select(Entry).where(Entry.identifier == identifier))
+        if other is not None:
+            return finding("identifier-foreign", value=identifier, field=spec.key)
+        return finding("identifier-unknown", value=identifier, field=spec.key)
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Raw cell values as JSON can hold them (dates as ISO text), for the version history."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, (dt.date, dt.datetime, dt.time)):
+            out[key] = value.isoformat()
+        elif isinstance(value, dt.timedelta):
+            out[key] = value.total_seconds()
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,223 @@
+"""Read a filled survey workbook, however people filled it: rows by header label, fast.
+
+The file has passed :mod:`survey.safety` before it gets here. Cells are read with python-calamine
+(cached values; formulas are never evaluated); columns are found by their header labels, so moved,
+extra or renamed-by-case columns do not matter; the ``Meta`` sheet is read for the signature check.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from catalog.fields import FIELDS, Field
+from catalog.findings import Finding, finding
+from catalog.vocabulary import clean_key, loose_key
+from survey.signature import SIGNED_KEYS, Meta
+
+ENTRY_SHEET = "Datenbestände"
+META_SHEET = "Meta"
+HEADER_SEARCH_ROWS = 10
+
+_LABELS = {clean_key(f.label): f for f in FIELDS}
+_LOOSE_LABELS = {loose_key(f.label): f for f in FIELDS}
+
+
+class WorkbookUnreadable(ValueError):
+    """The workbook cannot be opened by the spreadsheet reader (after the safety checks passed)."""
+
+
+@dataclass
+class RawRow:
+    """One filled row of the entry table: raw values by field key, and each field's column letter."""
+
+    row: int  # 1-based row number as the department sees it
+    values: dict[str, Any]
+    columns: dict[str, str]
+
+
+@dataclass
+class ReadWorkbook:
+    meta: Meta | None
+    rows: list[RawRow] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # structure findings (columns, formulas)
+    header_row: int = 1
+    columns: dict[str, str] = field(default_factory=dict)  # field key -> column letter
+    sheet_found: bool = True
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _match_label(value: Any) -> Field | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _LABELS.get(clean_key(value)) or _LOOSE_LABELS.get(loose_key(value))
+
+
+def _find_header(rows: list[list[Any]]) -> tuple[int, dict[int, Field], list[tuple[int, str]]]:
+    """The row (0-based) holding most survey labels, its label columns, and its unknown columns."""
+    best, best_map = 0, dict[int, Field]()
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found = {col: spec for col, value in enumerate(row) if (spec := _match_label(value)) is not None}
+        if len(found) > len(best_map):
+            best, best_map = index, found
+    unknown: list[tuple[int, str]] = []
+    if best_map:
+        for col, value in enumerate(rows[best]):
+            if col not in best_map and isinstance(value, str) and value.strip():
+                unknown.append((col, value.strip()))
+    return best, best_map, unknown
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _read_meta(workbook: Any) -> Meta | None:
+    if META_SHEET not in workbook.sheet_names:
+        return None
+    values: dict[str, str] = {}
+    for row in workbook.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
+        if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
+            cell = row[1]
+            values[row[0].strip()] = cell if isinstance(cell, str) else ("" if cell is None else _plain(cell))
+    if not all(k in values for k in SIGNED_KEYS):
+        return None
+    return Meta(**{k: values[k] for k in SIGNED_KEYS}, signature=values.get("signature", ""))
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _sheet_xml_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member of a sheet, found through workbook.xml and its relationships."""
+    from defusedxml import ElementTree
+
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = None
+    for node in workbook.iter(f"{ns_main}sheet"):
+        if node.get("name") == sheet:
+            rel_id = node.get(f"{ns_rel}id")
+    if rel_id is None:
+        return None
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target") or ""
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return str(PurePosixPath("xl") / target)
+    return None
+
+
+def formula_cells(path: Path, sheet: str = ENTRY_SHEET) -> dict[str, str | None]:
+    """Cells of ``sheet`` that hold a formula: reference (``C3``) -> cached value text (or None)."""
+    from defusedxml import ElementTree
+
+    found: dict[str, str | None] = {}
+    with zipfile.ZipFile(path) as archive:
+        member = _sheet_xml_path(archive, sheet)
+        if member is None or member not in archive.namelist():
+            return found
+        with archive.open(member) as handle:
+            if b"<f" not in handle.read():
+                return found
+        with archive.open(member) as handle:
+            ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+            for _event, node in ElementTree.iterparse(handle, events=("end",)):
+                if node.tag == f"{ns}c":
+                    if node.find(f"{ns}f") is not None:
+                        cached = node.find(f"{ns}v")
+                        found[node.get("r", "")] = cached.text if cached is not None else None
+                    node.clear()
+    return found
+
+
+def _split_ref(ref: str) -> tuple[str, int]:
+    match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+    if not match:
+        return "", 0
+    return match[1], int(match[2])
+
+
+def read_workbook(path: Path, *, file_name: str | None = None) -> ReadWorkbook:
+    """Read the entry rows, the Meta values and the structure findings of a survey workbook."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    shown = file_name or path.name
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as exc:
+        raise WorkbookUnreadable(str(exc)) from exc
+    meta = _read_meta(workbook)
+    sheet_name = ENTRY_SHEET if ENTRY_SHEET in workbook.sheet_names else _similar_sheet(workbook.sheet_names)
+    if sheet_name is None:
+        result = ReadWorkbook(meta=meta, sheet_found=False)
+        result.findings.append(finding("sheet-missing", value=ENTRY_SHEET).at(file=shown))
+        return result
+    try:
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except (CalamineError, ValueError) as exc:
+        raise WorkbookUnreadable(str(exc)) from exc
+    header, label_columns, unknown = _find_header(rows)
+    result = ReadWorkbook(meta=meta, header_row=header + 1)
+    where = {"file": shown, "sheet": sheet_name}
+    result.columns = {spec.key: column_letter(col) for col, spec in label_columns.items()}
+    for spec in FIELDS:
+        if spec.key not in result.columns and spec.key != "identifier":
+            result.findings.append(
+                finding("missing-column", label=spec.label, field=spec.key).at(**where, row=header + 1)
+            )
+    for col, label in unknown:
+        result.findings.append(finding("unknown-column", value=label).at(**where, row=header + 1, column=column_letter(col)))
+    formulas = formula_cells(path, sheet_name)
+    for number, row in _data_rows(rows, header):
+        values: dict[str, Any] = {}
+        for col, spec in label_columns.items():
+            cell = row[col] if col < len(row) else None
+            values[spec.key] = None if _blank(cell) else cell
+        if all(v is None for k, v in values.items() if k != "identifier"):
+            continue  # an empty row, or a pre-filled Kennung whose row was cleared: nothing to read
+        result.rows.append(RawRow(number, values, dict(result.columns)))
+    by_column = {letter: key for key, letter in result.columns.items()}
+    for ref, cached in sorted(formulas.items()):
+        letter, number = _split_ref(ref)
+        if number <= header + 1:
+            continue
+        result.findings.append(
+            finding("formula-in-cell", value=cached or "", field=by_column.get(letter)).at(**where, row=number, column=letter)
+        )
+    return result
+
+
+def _data_rows(rows: list[list[Any]], header: int) -> Iterator[tuple[int, list[Any]]]:
+    for index in range(header + 1, len(rows)):
+        yield index + 1, rows[index]
+
+
+def _similar_sheet(names: list[str]) -> str | None:
+    """A sheet whose name differs from ``Datenbestände`` only in spelling (e.g. ``Datenbestaende``)."""
+    wanted = loose_key(ENTRY_SHEET)
+    for name in names:
+        if loose_key(name) == wanted:
+            return name
+    return None
