@@ -290,6 +290,3 @@ def main() -> None:
     """Console-script entry point."""
     cli(prog_name="inventur")
 
-
-if __name__ == "__main__":
-    main()

@@ -100,3 +100,14 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+def libreoffice_or_skip() -> str:
+    """LibreOffice's binary; skips without it, fails instead under ``INVENTUR_REQUIRE_LIBREOFFICE=1`` (CI)."""
+    binary = shutil.which("soffice") or shutil.which("libreoffice")
+    if binary is None:
+        message = "LibreOffice is not installed (Debian package libreoffice-calc-nogui)"
+        if _required("INVENTUR_REQUIRE_LIBREOFFICE"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary

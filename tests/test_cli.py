@@ -17,7 +17,7 @@ from tests.test_store import sample
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "flows", *args], capture_output=True, text=True, env=env,
                           timeout=120, cwd=Path(__file__).resolve().parents[1])
 
 

@@ -17,6 +17,7 @@ import pytest
 from openpyxl import Workbook
 
 from survey.safety import FileCheck, file_digest, inspect_file
+from tests.conftest import libreoffice_or_skip
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER = ["Kennung", "Titel des Datenbestands", "Beschreibung", "Themenkategorie", "Kontakt-E-Mail"]
@@ -409,9 +410,9 @@ def convert_with_libreoffice(source: Path, target: str, out: Path, profile: Path
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 def test_files_saved_by_libreoffice(good_xlsx: Path, tmp_path: Path) -> None:
     """What a data officer's LibreOffice really writes: .xls, .ods, and .xlsx saved from an .ods."""
+    libreoffice_or_skip()
     profile = tmp_path / "profile"
     xls = convert_with_libreoffice(good_xlsx, "xls", tmp_path / "xls", profile)
     ods = convert_with_libreoffice(good_xlsx, "ods", tmp_path / "ods", profile)

@@ -1,0 +1,5 @@
+"""``python -m flows``: the inventur command line."""
+
+from flows.cli import main
+
+main()
