@@ -37,6 +37,11 @@ def content_hash(values: Mapping[str, Any]) -> str:
 
 def allocate_identifier(session: Session, organisation: Organisation, city: str, department: str) -> str:
     """The next identifier of a department, e.g. ``A-STAT-00017``; numbers are never handed out twice."""
+    return allocate_identifiers(session, organisation, city, department, 1)[0]
+
+
+def allocate_identifiers(session: Session, organisation: Organisation, city: str, department: str, count: int) -> list[str]:
+    """``count`` new identifiers of a department at once (one counter update)."""
     prefix = organisation.city(city).prefix
     counter = session.execute(
         select(IdentifierCounter)
@@ -46,10 +51,10 @@ def allocate_identifier(session: Session, organisation: Organisation, city: str,
     if counter is None:
         counter = IdentifierCounter(city=city, department=department, next_value=1)
         session.add(counter)
-    number = counter.next_value
-    counter.next_value = number + 1
+    first = counter.next_value
+    counter.next_value = first + count
     session.flush()
-    return f"{prefix}-{department}-{number:05d}"
+    return [f"{prefix}-{department}-{number:05d}" for number in range(first, first + count)]
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class Source:
     sheet: str | None = None
     row: int | None = None
     run_id: int | None = None
+
+
+_LOOK_UP: Any = object()
 
 
 @dataclass(frozen=True)
@@ -83,11 +91,16 @@ def save_entry(
     raw: Mapping[str, Any] | None = None,
     origin: str = "survey",
     remote: tuple[str, str, str | None] | None = None,
+    existing: Entry | None = _LOOK_UP,
 ) -> SaveResult:
-    """Create the entry or add a version when its content changed; an unchanged save writes nothing."""
+    """Create the entry or add a version when its content changed; an unchanged save writes nothing.
+
+    ``existing`` spares the look-up by identifier when the caller holds the entry already (or knows
+    there is none). Nothing is flushed here: callers that need ids flush once per batch.
+    """
     digest = content_hash(values)
-    entry = None
-    if identifier:
+    entry = existing if existing is not _LOOK_UP else None
+    if existing is _LOOK_UP and identifier:
         entry = session.execute(select(Entry).where(Entry.identifier == identifier)).scalar_one_or_none()
     if entry is not None and entry.content_hash == digest:
         return SaveResult(entry, created=False, changed=False)
@@ -114,10 +127,9 @@ def save_entry(
     entry.updated_at = now
     if entry.status in _APPROVED_STATES:
         entry.status = "new"  # a changed entry needs approval again
-    session.flush()
     session.add(
         EntryVersion(
-            entry_id=entry.id,
+            entry=entry,
             version=entry.version,
             data={k: values.get(k) for k in CONTENT_KEYS},
             raw=dict(raw) if raw is not None else None,
@@ -207,32 +219,45 @@ def add_findings(
     file_id: int | None = None,
 ) -> int:
     """Store findings (in bulk); returns how many were stored."""
+    return add_findings_of(session, [(entry, findings)], stage=stage, run_id=run_id, file_id=file_id)
+
+
+def add_findings_of(
+    session: Session,
+    groups: Iterable[tuple[Entry | None, Iterable[Finding]]],
+    *,
+    stage: str,
+    run_id: int | None = None,
+    file_id: int | None = None,
+) -> int:
+    """Store the findings of several entries in one insert; returns how many were stored."""
     rows = []
-    for f in findings:
-        rows.append(
-            {
-                "run_id": run_id,
-                "stage": stage,
-                "entry_id": entry.id if entry is not None else None,
-                "entry_version": entry.version if entry is not None else None,
-                "file_id": file_id,
-                "code": f.code,
-                "severity": f.severity,
-                "city": f.city,
-                "department": f.department,
-                "identifier": f.identifier or (entry.identifier if entry is not None else None),
-                "file": f.file,
-                "sheet": f.sheet,
-                "row": f.row,
-                "column": f.column,
-                "field": f.field,
-                "value": f.value,
-                "message": f.message,
-                "message_en": f.message_en,
-                "is_open": True,
-                "created_at": dt.datetime.now(dt.UTC),
-            }
-        )
+    for entry, findings in groups:
+        for f in findings:
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "stage": stage,
+                    "entry_id": entry.id if entry is not None else None,
+                    "entry_version": entry.version if entry is not None else None,
+                    "file_id": file_id,
+                    "code": f.code,
+                    "severity": f.severity,
+                    "city": f.city,
+                    "department": f.department,
+                    "identifier": f.identifier or (entry.identifier if entry is not None else None),
+                    "file": f.file,
+                    "sheet": f.sheet,
+                    "row": f.row,
+                    "column": f.column,
+                    "field": f.field,
+                    "value": f.value,
+                    "message": f.message,
+                    "message_en": f.message_en,
+                    "is_open": True,
+                    "created_at": dt.datetime.now(dt.UTC),
+                }
+            )
     if rows:
         session.execute(insert(FindingRow), rows)
     return len(rows)

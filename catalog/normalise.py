@@ -140,7 +140,7 @@ def _split_codes(ctx: _Context, text: str) -> list[str]:
     """Several vocabulary values: the whole text first (labels may hold commas), then ``;`` and ``,``."""
     scheme = ctx.spec.vocabulary
     assert scheme is not None
-    whole = ctx.vocab.lookup(scheme, text)
+    whole = ctx.vocab[scheme].lookup(text, near=False)
     if whole.ok:
         value = _code(ctx, text)
         return [value] if value else []
@@ -149,7 +149,7 @@ def _split_codes(ctx: _Context, text: str) -> list[str]:
         if not clean_text(part):
             continue
         pieces = [part]
-        if not ctx.vocab.lookup(scheme, part).ok and "," in part:
+        if "," in part and not ctx.vocab[scheme].lookup(part, near=False).ok:
             pieces = [p for p in _SPLIT_COMMA.split(part) if clean_text(p)]
         for piece in pieces:
             value = _code(ctx, piece)

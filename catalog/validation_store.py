@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from catalog.inventory import add_findings, entry_record, finish_run, start_run
+from catalog.inventory import add_findings_of, entry_record, finish_run, start_run
 from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile
 
 VALIDATE_STAGE = "validate"
@@ -80,8 +80,8 @@ def validate_inventory(
         if _is_missing(found.code) and entry is not None and (entry.id, found.field) in explained:
             continue  # the cell had a value that could not be read: its own finding says so already
         grouped.setdefault(found.identifier or "", []).append(found)
-    for identifier, batch in grouped.items():
-        add_findings(session, batch, stage=VALIDATE_STAGE, run_id=run.id, entry=by_identifier.get(identifier))
+    add_findings_of(session, ((by_identifier.get(i), batch) for i, batch in grouped.items()), stage=VALIDATE_STAGE,
+                    run_id=run.id)
     states = _update_states(session, entries)
     by_severity: dict[str, int] = dict(Counter(f.severity for f in result.findings))
     by_code: dict[str, int] = dict(Counter(f.code for f in result.findings))

@@ -123,9 +123,13 @@ class Scheme:
     _clean: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _loose: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _by_value: dict[str, Concept] = field(default_factory=dict, repr=False)
+    _names: list[tuple[Concept, tuple[str, ...]]] = field(default_factory=list, repr=False)
+    _cache: dict[str, Match] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for concept in self.concepts:
+            shown = (concept.de, concept.en, concept.survey, concept.code, *concept.aliases)
+            self._names.append((concept, tuple(loose_key(n) for n in shown if n)))
             self._by_value[concept.value] = concept
             for canonical in (concept.uri, concept.survey):
                 if canonical:
@@ -179,9 +183,23 @@ class Scheme:
             return top[0], ()
         return None, tuple(top)
 
-    def lookup(self, text: str | None) -> Match:
-        """Resolve any accepted spelling of a value of this vocabulary; see the module docstring."""
+    def lookup(self, text: str | None, *, near: bool = True) -> Match:
+        """Resolve any accepted spelling of a value of this vocabulary; see the module docstring.
+
+        With ``near`` an unresolved value lists the concepts whose names contain it (as candidates).
+        Answers are remembered: survey returns repeat the same few spellings thousands of times.
+        """
         given = "" if text is None else str(text)
+        key = f"{int(near)}{given}"
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        match = self._lookup(given, near)
+        if len(self._cache) < 50_000:
+            self._cache[key] = match
+        return match
+
+    def _lookup(self, given: str, near: bool) -> Match:
         if not clean_text(given):
             return Match(given, "empty")
         if given in self._exact:
@@ -195,7 +213,7 @@ class Scheme:
                 return Match(given, "corrected", concept)
             if tied:
                 return Match(given, "ambiguous", None, tied)
-        return self._near(given)
+        return self._near(given) if near else Match(given, "unknown")
 
     def _near(self, given: str) -> Match:
         """No accepted spelling fits: list the concepts whose names contain the value (never pick one)."""
@@ -203,11 +221,9 @@ class Scheme:
         if len(key) < 3:
             return Match(given, "unknown")
         hits: dict[str, Concept] = {}
-        for concept in self.concepts:
-            for name in (concept.de, concept.en, concept.survey, concept.code, *concept.aliases):
-                if name and key in loose_key(name):
-                    hits[concept.value] = concept
-                    break
+        for concept, names in self._names:
+            if any(key in name for name in names):
+                hits[concept.value] = concept
         found = tuple(hits.values())
         if len(found) > 1:
             return Match(given, "ambiguous", None, found)

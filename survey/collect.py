@@ -24,6 +24,8 @@ from catalog.findings import Finding, finding
 from catalog.inventory import (
     Source,
     add_findings,
+    add_findings_of,
+    allocate_identifiers,
     close_findings,
     finish_run,
     save_entry,
@@ -246,6 +248,8 @@ class Collector:
         seen: set[str] = set()
         pending_file: list[Finding] = list(file_findings)
         touched: list[tuple[Entry, list[Finding]]] = []
+        fresh = iter(allocate_identifiers(session, self.organisation, city, department,
+                                          sum(1 for raw in book.rows if not _given_identifier(raw))))
         for raw in book.rows:
             outcome.rows += 1
             normalised = normalise_record(raw.values, today=self.today)
@@ -262,7 +266,8 @@ class Collector:
             values["spatial_scope"] = values.get("spatial")
             values["spatial"] = spatial_uri(values["spatial_scope"], geocoding)
             result = save_entry(
-                session, values, identifier=identifier, city=city, department=department,
+                session, values, identifier=identifier or next(fresh), existing=known.get(identifier or ""),
+                city=city, department=department,
                 organisation=self.organisation, raw=_jsonable(raw.values),
                 source=Source("survey", outcome.name, file_id=received.id, sheet=ENTRY_SHEET, row=raw.row, run_id=run_id),
             )
@@ -272,9 +277,10 @@ class Collector:
             outcome.unchanged += int(not result.changed)
             outcome.entry_ids.append(entry.id)
             touched.append((entry, [f.at(identifier=entry.identifier) for f in cell_findings]))
+        session.flush()
         close_findings(session, entry_ids=[e.id for e, _ in touched], stages=READ_STAGES)
-        for entry, found in touched:
-            add_findings(session, found, stage="normalise", run_id=run_id, entry=entry, file_id=received.id)
+        add_findings_of(session, touched, stage="normalise", run_id=run_id, file_id=received.id)
+        for _entry, found in touched:
             outcome.findings += found
         add_findings(session, pending_file, stage="read", run_id=run_id, file_id=received.id)
         outcome.findings += pending_file
@@ -298,6 +304,11 @@ class Collector:
         if other is not None:
             return finding("identifier-foreign", value=identifier, field=spec.key)
         return finding("identifier-unknown", value=identifier, field=spec.key)
+
+
+def _given_identifier(raw: RawRow) -> bool:
+    value = raw.values.get("identifier")
+    return value is not None and bool(str(value).strip())
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

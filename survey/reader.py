@@ -23,6 +23,7 @@ ENTRY_SHEET = "Datenbestände"
 META_SHEET = "Meta"
 HEADER_SEARCH_ROWS = 10
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
 _LABELS = {clean_key(f.label): f for f in FIELDS}
 _LOOSE_LABELS = {loose_key(f.label): f for f in FIELDS}
 
@@ -139,8 +140,8 @@ def formula_cells(path: Path, sheet: str = ENTRY_SHEET) -> dict[str, str | None]
         if member is None or member not in archive.namelist():
             return found
         with archive.open(member) as handle:
-            if b"<f" not in handle.read():
-                return found
+            if not _FORMULA_TAG.search(handle.read()):
+                return found  # no <f> element (data validations' <formula1> do not count)
         with archive.open(member) as handle:
             ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
             for _event, node in ElementTree.iterparse(handle, events=("end",)):
