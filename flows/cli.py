@@ -281,9 +281,13 @@ def db_upgrade(app: App) -> None:
     app.console.print(f"schema revision: {current_revision(app.store.engine)}")
 
 
-from flows import cli_survey  # noqa: E402  (registers the survey, collect, campaign, validate, dcat commands)
+from flows import cli_demo, cli_survey  # noqa: E402  (command modules register themselves below)
 
 cli_survey.register(cli)
+cli_demo.register(cli)
+from flows import cli_review  # noqa: E402  (registers the review commands)
+
+cli_review.register(cli)
 
 
 def main() -> None:

@@ -1,0 +1,64 @@
+"""``inventur demo``: the main job on embedded defaults (see flows/demo.py)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from flows.cli import App, pass_app
+
+
+@click.command()
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the store, the share and all outputs (default: a new temporary folder).")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the simulated returns.")
+@pass_app
+def demo(app: App, workdir: Path | None, seed: int) -> None:
+    """Run a whole survey campaign of the three cities on embedded defaults.
+
+    Builds the survey for every department, simulates the returns (with messy values and bad files),
+    collects them, writes feedback workbooks, validates, approves a share as a demo reviewer,
+    exports the DCAT-AP.de catalog, and publishes to the local portal when one runs.
+    """
+    from flows.demo import DEMO_REVIEWER, demo_settings, run_demo
+
+    workdir = (workdir or Path(tempfile.mkdtemp(prefix="inventur-demo-"))).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = demo_settings(workdir, app.settings)
+    app.err.print(f"[bold]inventur demo[/bold] in {workdir}")
+    result = run_demo(settings, seed=seed, progress=app.progress)
+
+    c, v = result.collected, result.validation
+    console = app.console
+    console.print()
+    console.print("[bold]Summary[/bold]")
+    console.print(f"  survey:      {result.workbooks} workbooks for {result.departments} departments of 3 cities")
+    console.print(f"  returns:     {result.returns} departments answered; {c.get('files', 0)} files received, "
+                  f"{c.get('read', 0)} read, {c.get('rejected', 0)} rejected (bad files)")
+    console.print(f"  inventory:   {c.get('created', 0)} entries; {v.get('findings', 0)} findings "
+                  f"({', '.join(f'{k} {n}' for k, n in sorted(v.get('by_severity', {}).items()))})")
+    console.print(f"  feedback:    {result.feedback} feedback workbooks in the departments' outboxes")
+    console.print(f"  review:      {result.approved} approved by {DEMO_REVIEWER}, {result.refused} refused by a hard rule")
+    console.print(f"  DCAT-AP.de:  {result.catalog.get('datasets', 0)} datasets")
+    if result.published is not None:
+        console.print(f"  portal:      {result.published}")
+    console.print()
+    console.print("[bold]Where to look[/bold]")
+    console.print(f"  share (outboxes, inboxes):  {settings.share_location}")
+    console.print(f"  feedback workbooks:         {settings.data_dir / 'feedback'}")
+    if v.get("docs"):
+        console.print(f"  validation report:          {v['docs']}")
+    console.print(f"  DCAT-AP.de catalog:         {result.catalog.get('path')}")
+    console.print(f"  store (SQLite):             {workdir / 'inventur.db'}")
+    console.print(f"  try:  INVENTUR_DATABASE_URL=sqlite:///{workdir / 'inventur.db'} inventur campaign status")
+    if result.published is None:
+        console.print("  portal: none running. Start the local CKAN with `inventur portal up` (see the README), "
+                      "then run the demo again to publish.")
+    for name, seconds in result.steps:
+        app.err.print(f"[dim]{name}: {seconds:.1f} s[/dim]")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(demo)

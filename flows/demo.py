@@ -1,0 +1,161 @@
+"""The main job on embedded defaults: a whole survey campaign of the three cities, end to end.
+
+Builds the survey for every department, lets simulated data officers fill and return it (with the
+messy values and bad files real returns have), collects the returns, writes the feedback workbooks,
+validates, approves a realistic share as a named demo reviewer, exports the DCAT-AP.de catalog and
+publishes to the local portal when one runs. Everything lands in one work folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows.services import Services
+from flows.settings import Settings
+
+DEMO_CAMPAIGN = "2026-herbst"
+DEMO_REVIEWER = "Demo-Prüferin (Open-Data-Team)"
+
+
+@dataclass
+class DemoResult:
+    workdir: Path
+    departments: int = 0
+    workbooks: int = 0
+    returns: int = 0
+    bad_files: int = 0
+    collected: dict[str, int] = field(default_factory=dict)
+    validation: dict[str, Any] = field(default_factory=dict)
+    approved: int = 0
+    refused: int = 0
+    catalog: dict[str, Any] = field(default_factory=dict)
+    published: dict[str, Any] | None = None
+    portal_note: str | None = None
+    feedback: int = 0
+    steps: list[tuple[str, float]] = field(default_factory=list)
+
+
+def demo_settings(workdir: Path, base: Settings) -> Settings:
+    """The embedded defaults: SQLite and a folder share inside ``workdir``; CKAN as configured."""
+    return base.model_copy(update={
+        "database_url": f"sqlite:///{workdir / 'inventur.db'}",
+        "data_dir": workdir / "data",
+        "share": str(workdir / "share"),
+        "departments_file": base.departments_file,
+    })
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    seed: int = 2026,
+    rows: tuple[int, int] = (4, 12),
+    progress: Callable[[str], None] = lambda _m: None,
+    publish: Callable[[Services], dict[str, Any]] | None = None,
+) -> DemoResult:
+    """Run the whole campaign in ``settings``' folders; ``publish`` (if given) publishes to a portal."""
+    import time
+
+    from flows.steps import build_surveys, collect, export_catalog
+    from survey.simulation import BAD_FILE_KINDS, bad_file, fill_workbook, realistic_rows
+
+    rng = random.Random(seed)
+    services = Services(settings)
+    workdir = settings.data_dir.parent
+    result = DemoResult(workdir=workdir)
+    organisation = services.organisation
+
+    def step(name: str) -> Callable[[], None]:
+        started = time.perf_counter()
+
+        def done() -> None:
+            result.steps.append((name, time.perf_counter() - started))
+        return done
+
+    done = step("build and distribute the survey")
+    for city in organisation.cities:
+        built = build_surveys(services, city=city.key, campaign=DEMO_CAMPAIGN, distribute=True,
+                              deadline=dt.date.today() + dt.timedelta(days=42))
+        result.workbooks += len(built)
+        progress(f"{city.name}: {len(built)} survey workbooks in the departments' outboxes")
+    done()
+
+    done = step("departments fill and return the survey")
+    share_root = Path(settings.share_location)
+    departments = list(organisation.departments)
+    result.departments = len(departments)
+    answering = [d for d in departments if rng.random() < 0.85]  # some departments do not answer
+    bad_kinds = iter(BAD_FILE_KINDS)
+    for index, dept in enumerate(answering):
+        city = organisation.city(dept.city)
+        outbox = share_root / city.key / dept.code / "outbox" / f"{city.key}_{dept.code}_{DEMO_CAMPAIGN}.xlsx"
+        template = outbox.read_bytes()
+        inbox = share_root / city.key / dept.code / "inbox"
+        if index % 11 == 5:  # now and then a department sends the wrong file first
+            kind = next(bad_kinds, None)
+            if kind is not None:
+                suffix, data = bad_file(kind, template)
+                (inbox / f"Fragebogen_{dept.code}{suffix}").write_bytes(data)
+                result.bad_files += 1
+        filled = fill_workbook(template, realistic_rows(city, dept, rng.randint(*rows), rng, messy=0.3, broken=0.06))
+        (inbox / outbox.name).write_bytes(filled)
+        result.returns += 1
+    progress(f"{result.returns} of {len(departments)} departments returned the survey ({result.bad_files} sent a bad file too)")
+    done()
+
+    done = step("collect, feedback, validate")
+    summary = collect(services, from_share=True, progress=progress)
+    result.collected = summary.totals
+    result.validation = summary.validation or {}
+    result.feedback = len(summary.feedback)
+    done()
+
+    done = step("review")
+    result.approved, result.refused = _approve_share(services, rng, progress)
+    done()
+
+    done = step("DCAT-AP.de catalog")
+    result.catalog = export_catalog(services, services.folder("catalog") / "catalog.ttl")
+    progress(f"DCAT-AP.de catalog with {result.catalog['datasets']} datasets: {result.catalog['path']}")
+    done()
+
+    if publish is not None:
+        done = step("publish to CKAN")
+        result.published = publish(services)
+        done()
+    services.close()
+    return result
+
+
+def _approve_share(services: Services, rng: random.Random, progress: Callable[[str], None]) -> tuple[int, int]:
+    """The demo reviewer approves most entries that are ready and proposed for publication."""
+    try:
+        from catalog import review
+    except ImportError:
+        progress("review: not available in this version")
+        return 0, 0
+    from sqlalchemy import select
+
+    from catalog.models import Entry
+
+    approved = refused = 0
+    with services.store.session() as session:
+        ready = session.scalars(
+            select(Entry.identifier).where(Entry.status == "ready", Entry.publish_proposal == "yes").order_by(Entry.identifier)
+        ).all()
+    for identifier in ready:
+        if rng.random() > 0.8:
+            continue  # the team has not got to it yet
+        with services.store.session() as session:
+            try:
+                review.approve(session, identifier, DEMO_REVIEWER, comment="Geprüft im Demo-Lauf")
+                approved += 1
+            except review.ReviewError:
+                refused += 1
+    progress(f"review: {approved} entries approved by {DEMO_REVIEWER}, {refused} refused by a hard rule")
+    return approved, refused
