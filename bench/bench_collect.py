@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from catalog.organisation import load_organisation  # noqa: E402
-from flows.services import Services  # noqa: E402
-from flows.settings import Settings  # noqa: E402
-from survey.simulation import fill_workbook, realistic_rows  # noqa: E402
-from survey.template import build_workbook, workbook_name  # noqa: E402
+from catalog.organisation import load_organisation
+from flows.services import Services
+from flows.settings import Settings
+from survey.simulation import fill_workbook, realistic_rows
+from survey.template import build_workbook, workbook_name
 
 
 def generate(folder: Path, settings: Settings, workbooks: int, rows: int, seed: int) -> list[Path]:

@@ -176,6 +176,21 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "Die Datei ist zu groß: {reason_de}",
         "The file is too large: {reason}",
     ),
+    "date-too-early": (
+        "warning",
+        "Das Datum {value} liegt vor dem {limit}. Bitte prüfen, ob es richtig eingetragen ist.",
+        "Date {value} lies before {limit}.",
+    ),
+    "duplicate-across-departments": (
+        "warning",
+        "Derselbe oder ein sehr ähnlicher Datenbestand ist auch bei {others} eingetragen. Bitte abstimmen, welche Stelle ihn führt.",
+        "The same or a very similar dataset is also entered by {others_en}.",
+    ),
+    "similar-in-other-city": (
+        "info",
+        "Hinweis: {city_name} hat einen ähnlichen Datenbestand erfasst: {others}.",
+        "{city_name} has inventoried a similar dataset: {others_en}.",
+    ),
 }
 
 

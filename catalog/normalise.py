@@ -18,8 +18,8 @@ from catalog.fields import BY_KEY, FIELDS, NO_WORDS, YES_WORDS, Field, Kind, Nee
 from catalog.findings import Finding, finding
 from catalog.vocabulary import Vocabularies, clean_blanks, clean_key, clean_text, vocabularies
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]{2,}$|^https?://(localhost|\d{1,3}(\.\d{1,3}){3})(:\d+)?(/\S*)?$", re.I)
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
+URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]{2,}$|^https?://(localhost|\d{1,3}(\.\d{1,3}){3})(:\d+)?(/\S*)?$", re.I)
 _SPLIT = re.compile(r"\s*[;\n\r|]+\s*")
 _SPLIT_COMMA = re.compile(r"\s*,\s*")
 _MONTHS = {
@@ -173,9 +173,9 @@ def _email(ctx: _Context, text: str) -> str | None:
     value = clean_text(text).strip("<>")
     value = re.sub(r"(?i)^mailto:\s*", "", value).strip()
     parts = [p for p in re.split(r"[;,\s]+", value) if p]
-    if len(parts) > 1 and all(_EMAIL.match(p) for p in parts):
+    if len(parts) > 1 and all(EMAIL_PATTERN.match(p) for p in parts):
         value = parts[0]
-    if not _EMAIL.match(value):
+    if not EMAIL_PATTERN.match(value):
         ctx.add("invalid-email", value=text, **_severity(ctx))
         return None
     local, _, domain = value.partition("@")
@@ -188,7 +188,7 @@ def _url(ctx: _Context, text: str) -> str | None:
     value = clean_text(text).strip("<>")
     if re.match(r"(?i)^www\.", value):
         value = "https://" + value
-    if not _URL.match(value):
+    if not URL_PATTERN.match(value):
         ctx.add("invalid-url", value=text)
         return None
     ctx.corrected(text, value)

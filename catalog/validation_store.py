@@ -79,6 +79,8 @@ def validate_inventory(
         entry = by_identifier.get(found.identifier or "")
         if _is_missing(found.code) and entry is not None and (entry.id, found.field) in explained:
             continue  # the cell had a value that could not be read: its own finding says so already
+        if found.code == "missing-recommended" and found.field == "spatial" and entry is not None and entry.spatial_scope:
+            continue  # answered "kein Raumbezug": no geocoding URI, and nothing missing
         grouped.setdefault(found.identifier or "", []).append(found)
     add_findings_of(session, ((by_identifier.get(i), batch) for i, batch in grouped.items()), stage=VALIDATE_STAGE,
                     run_id=run.id)
