@@ -269,6 +269,18 @@ def _geocoding_level(geocoding: str, city: City) -> URIRef | None:
     return None
 
 
+def media_type(code: str) -> str | None:
+    """The IANA media type of an EU file-type code (None for services and unknown formats)."""
+    if code.endswith(_SERVICE_SUFFIX):
+        return None
+    return _MEDIA_TYPES.get(code)
+
+
+def is_download_url(url: str, code: str) -> bool:
+    """True when ``url`` is a direct download of the format ``code`` (its file name has that extension)."""
+    return not code.endswith(_SERVICE_SUFFIX) and _is_download(url, code)
+
+
 def _is_download(url: str, code: str) -> bool:
     """True when the URL's file name ends in the extension of ``code`` (a direct download of that format)."""
     path = urlsplit(url).path.lower()

@@ -79,6 +79,8 @@ class Concept:
     open: bool | None = None
     attribution: bool | None = None
     url: str | None = None
+    non_proprietary: bool | None = None
+    machine_readable: bool | None = None
 
     @property
     def value(self) -> str:
@@ -275,6 +277,8 @@ def _concepts(name: str, rows: Iterable[dict[str, object]]) -> tuple[Concept, ..
                 open=row.get("open"),  # type: ignore[arg-type]
                 attribution=row.get("attribution"),  # type: ignore[arg-type]
                 url=row.get("url") or None,  # type: ignore[arg-type]
+                non_proprietary=row.get("non_proprietary"),  # type: ignore[arg-type]
+                machine_readable=row.get("machine_readable"),  # type: ignore[arg-type]
             )
         )
     return tuple(out)

@@ -196,3 +196,35 @@ def register(cli: click.Group) -> None:
     cli.add_command(campaign)
     cli.add_command(validate)
     cli.add_command(dcat)
+    cli.add_command(quality)
+
+
+@click.command()
+@click.option("--city", type=CITY_CHOICE, help="Only this city.")
+@click.option("--offline", is_flag=True, help="Do not check URLs (their indicators count as not checked).")
+@click.option("--no-shapes", is_flag=True, help="Do not check the datasets against the DCAT-AP.de shapes.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_app
+def quality(app: App, city: str | None, offline: bool, no_shapes: bool, fmt: str) -> None:
+    """Score every entry on the MQA scheme (405 points) and show the distribution per city and
+    department with the weakest indicators."""
+    from flows.steps import quality_step
+
+    report = quality_step(app.services, city=city, online=False if offline else None, shapes=not no_shapes,
+                          progress=app.progress)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "cities": {k: v.as_dict() for k, v in report.cities.items()},
+            "departments": {f"{c}/{d}": v.as_dict() for (c, d), v in sorted(report.departments.items())},
+            "urls_checked": report.urls_checked, "shapes_checked": report.shapes_checked,
+        }, ensure_ascii=False, indent=2))
+        return
+    from flows.cli import _table
+
+    bands = ("excellent", "good", "sufficient", "bad")
+    _table(app, "quality per city (MQA, 405 points)", ["city", "entries", "mean", *bands, "weakest indicators"],
+           ((c, g.entries, f"{g.mean:.0f}", *(g.bands.get(b, 0) for b in bands),
+             ", ".join(f"{n} ({s:.0%} miss)" for n, s, _p in g.weakest())) for c, g in sorted(report.cities.items())))
+    _table(app, "quality per department", ["city", "department", "entries", "mean", "weakest indicators"],
+           ((c, d, g.entries, f"{g.mean:.0f}", ", ".join(f"{n} ({s:.0%})" for n, s, _p in g.weakest()))
+            for (c, d), g in sorted(report.departments.items())))

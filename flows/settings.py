@@ -48,6 +48,19 @@ class Settings(BaseSettings):
         default=None, description="Folder of the local development portal. Default: <data_dir>/portal."
     )
     http_timeout: float = Field(default=20.0, description="Timeout in seconds of every network call.")
+    url_checks: bool = Field(default=True, description="Check that entries' URLs answer (quality score); off: offline.")
+    shapes_dir: Path | None = Field(
+        default=None,
+        description="DCAT-AP.de SHACL shapes for the quality score. Default: ../shared/dcat-ap-de/shapes-2.0 beside "
+        "the checkout, when it is there.",
+    )
+
+    def dcat_shapes(self) -> Path | None:
+        """The shapes folder to check exported datasets against, or None when there is none."""
+        if self.shapes_dir is not None:
+            return self.shapes_dir
+        beside = Path(__file__).resolve().parents[2] / "shared" / "dcat-ap-de" / "shapes-2.0"
+        return beside if beside.is_dir() else None
 
     def resolved_database_url(self) -> str:
         """The database URL with a relative SQLite path made absolute (so that logs say where it is)."""

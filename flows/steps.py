@@ -259,3 +259,28 @@ def export_catalog(
     reasons = Counter(s.reason for s in export.skipped)
     return {"datasets": len(export.datasets), "skipped": len(export.skipped), "skipped_by_reason": dict(reasons),
             "path": str(out)}
+
+
+def quality_step(
+    services: Services, *, city: str | None = None, online: bool | None = None, shapes: bool = True,
+    progress: Progress = _quiet,
+) -> Any:
+    """Score the inventory on the MQA scheme: URL checks when online, the DCAT-AP.de shapes when found."""
+    from catalog.quality_store import assess_inventory
+    from connectors.urlcheck import check_urls
+
+    settings = services.settings
+    online = settings.url_checks if online is None else online
+
+    def checker(urls: Sequence[str]) -> Any:
+        progress(f"checking {len(set(urls))} URLs")
+        return check_urls(urls, timeout=min(settings.http_timeout, 10.0), concurrency=8)
+
+    shapes_dir = settings.dcat_shapes() if shapes else None
+    with services.store.session() as session:
+        report = assess_inventory(session, services.organisation, city=city, check_urls=checker if online else None,
+                                  shapes_dir=shapes_dir)
+    progress(f"scored {sum(g.entries for g in report.cities.values())} entries"
+             + ("" if online else " (offline: URL indicators not checked)")
+             + ("" if shapes_dir else " (no DCAT-AP.de shapes found: shape indicator not checked)"))
+    return report
