@@ -45,11 +45,11 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(data)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.server.hits += 1  # type: ignore[attr-defined]
         self._answer(False)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.hits += 1  # type: ignore[attr-defined]
         self._answer(True)
 
