@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.fields import BY_KEY, FIELDS
+from catalog.fields import FIELDS
 from catalog.organisation import City, Department
 
 # (title, description, theme label, data kind, formats, frequency, HVD, keywords, personal data, access)
@@ -277,6 +277,3 @@ class SimulatedReturn:
     data: bytes
     kind: str  # good, bad:<kind>
 
-
-def _unused() -> None:
-    _ = BY_KEY
