@@ -1,0 +1,151 @@
+"""Prefect flows: the pipeline as the cities run it, scheduled through ``prefect.yaml``.
+
+Flows sequence, tasks wrap: every task calls one step of :mod:`flows.steps` (plain functions over
+the library); retries and timeouts sit on the I/O tasks; the wiring (settings, store, share) is built
+once per flow run from the environment. Each flow leaves artifacts for the Prefect UI: campaign
+progress per city, findings and quality summaries, publish summaries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows import steps
+from flows.services import Services
+from flows.settings import load_settings
+
+City = Literal["muenchen", "augsburg", "nuernberg"]
+CITIES: tuple[City, ...] = ("muenchen", "augsburg", "nuernberg")
+
+
+def _services() -> Services:
+    return Services(load_settings())
+
+
+def _log(message: str) -> None:
+    get_run_logger().info(message)
+
+
+@task(name="build-and-distribute", retries=2, retry_delay_seconds=30, timeout_seconds=1800, cache_policy=NO_CACHE)
+def distribute_task(services: Services, city: City, campaign: str, department: str | None, deadline: dt.date | None) -> int:
+    built = steps.build_surveys(services, city=city, campaign=campaign, department=department, distribute=True,
+                                deadline=deadline, progress=_log)
+    return len(built)
+
+
+@task(name="collect", retries=2, retry_delay_seconds=60, timeout_seconds=3600, cache_policy=NO_CACHE)
+def collect_task(services: Services) -> dict[str, Any]:
+    summary = steps.collect(services, from_share=True, validate=False, progress=_log)
+    return {"totals": summary.totals, "feedback": len(summary.feedback),
+            "outcomes": [o for o in summary.outcomes if o.status in ("read", "rejected")]}
+
+
+@task(name="feedback", retries=2, retry_delay_seconds=30, timeout_seconds=1800, cache_policy=NO_CACHE)
+def feedback_task(services: Services, outcomes: list[Any]) -> int:
+    return len(steps.send_feedback(services, outcomes, progress=_log))
+
+
+@task(name="validate", timeout_seconds=3600, cache_policy=NO_CACHE)
+def validate_task(services: Services, city: City | None) -> dict[str, Any]:
+    return steps.validate_step(services, city=city, progress=_log)
+
+
+@task(name="quality", retries=1, timeout_seconds=3600, cache_policy=NO_CACHE)
+def quality_task(services: Services, city: City | None, online: bool) -> Any:
+    return steps.quality_step(services, city=city, online=online, progress=_log)
+
+
+@task(name="campaign-progress", cache_policy=NO_CACHE)
+def progress_artifacts(services: Services, city: City | None, campaign: str | None) -> list[dict[str, Any]]:
+    """Campaign progress per city as table artifacts (one row per department)."""
+    from survey.campaign import campaign_progress
+
+    with services.store.session() as session:
+        progress = campaign_progress(session, services.organisation, city=city, campaign=campaign)
+    rates = []
+    for c in progress:
+        rows = [{"Dienststelle": d.department, "Name": d.name, "Stand": d.state, "versandt": d.sent,
+                 "zurück": d.returned, "abgelehnt": d.rejected, "Einträge": d.entries, "offene Fehler": d.open_errors,
+                 "letzte Rückgabe": d.last_return.strftime("%Y-%m-%d %H:%M") if d.last_return else ""}
+                for d in c.departments]
+        create_table_artifact(key=f"campaign-progress-{c.city}", table=rows,
+                              description=f"Kampagnenstand {c.city}: {c.returned} von {c.sent} Dienststellen "
+                                          f"haben geantwortet ({c.response_rate:.0%})")
+        rates.append({"city": c.city, "sent": c.sent, "returned": c.returned, "response_rate": round(c.response_rate, 3)})
+    return rates
+
+
+def _findings_markdown(validation: dict[str, Any]) -> str:
+    lines = [f"# Findings\n\n{validation.get('checked', 0)} entries checked, {validation.get('findings', 0)} findings.\n",
+             "| severity | count |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in sorted(validation.get("by_severity", {}).items())]
+    lines += ["", "| code | count |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in sorted(validation.get("by_code", {}).items(), key=lambda kv: -kv[1])]
+    if validation.get("docs"):
+        lines += ["", f"Data Docs: `{validation['docs']}`"]
+    return "\n".join(lines)
+
+
+def _quality_markdown(report: Any) -> str:
+    lines = ["# Quality (MQA, 405 points)", "", "| city | entries | mean | excellent | good | sufficient | bad | weakest |",
+             "|---|---|---|---|---|---|---|---|"]
+    for city, group in sorted(report.cities.items()):
+        bands = [group.bands.get(b, 0) for b in ("excellent", "good", "sufficient", "bad")]
+        weakest = ", ".join(f"{n} ({s:.0%} missed)" for n, s, _p in group.weakest())
+        lines.append(f"| {city} | {group.entries} | {group.mean:.0f} | " + " | ".join(map(str, bands)) + f" | {weakest} |")
+    return "\n".join(lines)
+
+
+@flow(name="distribute-survey", log_prints=True)
+def distribute_survey(campaign: str, city: City | None = None, department: str | None = None,
+                      deadline: dt.date | None = None) -> dict[str, int]:
+    """Build the signed survey workbooks of a campaign and put them into the departments' outboxes."""
+    services = _services()
+    cities = [city] if city else list(CITIES)
+    built: dict[str, int] = {c: distribute_task(services, c, campaign, department if city else None, deadline)
+                             for c in cities}
+    progress_artifacts(services, city, campaign)
+    services.close()
+    return built
+
+
+@flow(name="collect-responses", log_prints=True)
+def collect_responses(campaign: str | None = None) -> dict[str, Any]:
+    """Collect the returned workbooks from the departments' inboxes, validate, send feedback."""
+    services = _services()
+    collected = collect_task(services)
+    validation = validate_task(services, None) if collected["outcomes"] else {}
+    sent = feedback_task(services, collected["outcomes"])
+    if validation:
+        create_markdown_artifact(key="findings-summary", markdown=_findings_markdown(validation))
+    rates = progress_artifacts(services, None, campaign)
+    services.close()
+    return {"collected": collected["totals"], "feedback": sent, "validation": validation, "response_rates": rates}
+
+
+@flow(name="validate-inventory", log_prints=True)
+def validate_inventory(city: City | None = None, quality: bool = True, online: bool = True) -> dict[str, Any]:
+    """Validate the inventory (and score its quality), leaving findings and quality summaries."""
+    services = _services()
+    validation = validate_task(services, city)
+    create_markdown_artifact(key="findings-summary", markdown=_findings_markdown(validation))
+    result: dict[str, Any] = {"validation": validation}
+    if quality:
+        report: Any = quality_task(services, city, online)
+        create_markdown_artifact(key="quality-summary", markdown=_quality_markdown(report))
+        result["quality"] = {c: g.as_dict() for c, g in report.cities.items()}
+    services.close()
+    return result
+
+
+@flow(name="nightly", log_prints=True)
+def nightly(online: bool = True) -> dict[str, Any]:
+    """The nightly run: collect the returns, validate, score quality (harvest and publish join here)."""
+    collected = collect_responses()
+    checked = validate_inventory(quality=True, online=online)
+    return {"collect": collected, "validate": checked}

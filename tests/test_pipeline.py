@@ -1,0 +1,85 @@
+"""Every Prefect flow run once, under one test harness for the whole run; checked by what it wrote."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from catalog.models import Delivery, Entry, FindingRow, ReceivedFile
+from catalog.store import Store
+
+CAMPAIGN = "2026-herbst"
+
+
+@pytest.fixture
+def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None) -> Path:
+    monkeypatch.setenv("INVENTUR_DATABASE_URL", f"sqlite:///{tmp_path / 'inventur.db'}")
+    monkeypatch.setenv("INVENTUR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("INVENTUR_URL_CHECKS", "false")
+    return tmp_path
+
+
+def _artifact_keys() -> set[str]:
+    from prefect.client.orchestration import get_client
+
+    async def read() -> set[str]:
+        async with get_client() as client:
+            return {a.key for a in await client.read_artifacts() if a.key}
+
+    return asyncio.run(read())
+
+
+def _count(tmp: Path, model: Any, *where: Any) -> int:
+    store = Store.open(f"sqlite:///{tmp / 'inventur.db'}")
+    with store.session() as session:
+        count = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    store.close()
+    return count
+
+
+def test_flows_distribute_collect_validate_nightly(pipeline_env: Path) -> None:
+    from flows.pipeline import collect_responses, distribute_survey, nightly, validate_inventory
+    from survey.simulation import fill_workbook, realistic_rows
+
+    built = distribute_survey(campaign=CAMPAIGN, city="augsburg")
+    share = pipeline_env / "data" / "share" / "augsburg"
+    assert built["augsburg"] == len(list(share.iterdir())) >= 12
+    assert _count(pipeline_env, Delivery) == built["augsburg"]
+    assert {"campaign-progress-augsburg"} <= _artifact_keys()
+
+    import random
+
+    from catalog.organisation import load_organisation
+
+    org = load_organisation()
+    rng = random.Random(1)
+    answered = org.departments_of("augsburg")[:3]
+    for dept in answered:
+        outbox = share / dept.code / "outbox" / f"augsburg_{dept.code}_{CAMPAIGN}.xlsx"
+        data = fill_workbook(outbox.read_bytes(), realistic_rows(org.city("augsburg"), dept, 5, rng))
+        (share / dept.code / "inbox" / outbox.name).write_bytes(data)
+
+    result = collect_responses(campaign=CAMPAIGN)
+    assert result["collected"]["read"] == 3 and result["collected"]["created"] == 15
+    assert result["feedback"] == 3
+    augsburg = next(r for r in result["response_rates"] if r["city"] == "augsburg")
+    assert augsburg["returned"] == 3 and augsburg["sent"] == built["augsburg"]
+    assert all((share / d.code / "outbox" / f"augsburg_{d.code}_{CAMPAIGN}_Rueckmeldung.xlsx").exists() for d in answered)
+    assert _count(pipeline_env, Entry) == 15
+    assert _count(pipeline_env, FindingRow, FindingRow.stage == "validate") > 0
+    assert "findings-summary" in _artifact_keys()
+
+    checked = validate_inventory(city="augsburg", quality=True, online=False)
+    assert checked["validation"]["checked"] == 15
+    assert checked["quality"]["augsburg"]["entries"] == 15
+    assert _count(pipeline_env, Entry, Entry.quality_score.is_not(None)) == 15
+    assert "quality-summary" in _artifact_keys()
+
+    # a rerun finds nothing new and duplicates nothing
+    again = nightly(online=False)
+    assert again["collect"]["collected"]["duplicate"] == 3 and again["collect"]["collected"]["created"] == 0
+    assert _count(pipeline_env, Entry) == 15 and _count(pipeline_env, ReceivedFile) == 3
