@@ -24,8 +24,8 @@ from catalog.organisation import Organisation
 # The values that make up an entry's content (what a version records and the content hash covers).
 CONTENT_KEYS: tuple[str, ...] = (*(f.key for f in FIELDS if f.key != "identifier"), "spatial_scope")
 
-# Review states after which a change of content needs a new approval.
-_APPROVED_STATES = frozenset({"approved", "published"})
+# Review states after which a change of content goes back to review (a decision was about another version).
+_DECIDED_STATES = frozenset({"approved", "published", "rejected", "withdrawn"})
 
 
 def content_hash(values: Mapping[str, Any]) -> str:
@@ -125,8 +125,8 @@ def save_entry(
     entry.content_hash = digest
     entry.version += 1
     entry.updated_at = now
-    if entry.status in _APPROVED_STATES:
-        entry.status = "new"  # a changed entry needs approval again
+    if entry.status in _DECIDED_STATES:
+        entry.status = "new"  # a changed entry needs a new review decision
     session.add(
         EntryVersion(
             entry=entry,

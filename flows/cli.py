@@ -123,13 +123,14 @@ def cli(ctx: click.Context) -> None:
 
 
 def _table(app: App, title: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*["" if v is None else escape(str(v)) for v in row])
     app.console.print(table)
 
 
@@ -281,13 +282,10 @@ def db_upgrade(app: App) -> None:
     app.console.print(f"schema revision: {current_revision(app.store.engine)}")
 
 
-from flows import cli_demo, cli_survey  # noqa: E402  (command modules register themselves below)
+from flows import cli_demo, cli_portal, cli_review, cli_survey  # noqa: E402  (command modules register themselves)
 
-cli_survey.register(cli)
-cli_demo.register(cli)
-from flows import cli_review  # noqa: E402  (registers the review commands)
-
-cli_review.register(cli)
+for _module in (cli_survey, cli_review, cli_portal, cli_demo):
+    _module.register(cli)
 
 
 def main() -> None:

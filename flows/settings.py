@@ -75,7 +75,15 @@ class Settings(BaseSettings):
 
     @cached_property
     def portal_folder(self) -> Path:
-        return (self.portal_dir or self.data_dir / "portal").resolve()
+        """The local portal's folder. Its PostgreSQL runs as the ``postgres`` user when we are root, so
+        the default must be reachable by others: ``<data_dir>/portal`` if every parent folder is,
+        else ``/var/tmp/inventur-portal-<uid>``."""
+        if self.portal_dir is not None:
+            return self.portal_dir.resolve()
+        wanted = (self.data_dir / "portal").resolve()
+        if os.geteuid() != 0 or all(os.stat(p).st_mode & 0o001 for p in wanted.parents if p.exists()):
+            return wanted
+        return Path(f"/var/tmp/inventur-portal-{os.geteuid()}")
 
     def signing_secret(self, city: str) -> bytes:
         """The city's signing secret: the configured one, else one generated once for this data folder."""

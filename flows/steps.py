@@ -220,28 +220,21 @@ def export_catalog(
     """Write the DCAT-AP.de catalog of the publishable entries (of one city, or all three)."""
     from collections import Counter
 
-    from sqlalchemy import func, select
-
     from catalog.dcat import build_catalog, serialize
     from catalog.inventory import entry_record, iter_entries
-    from catalog.models import FindingRow
     from catalog.publication import is_publishable
+    from catalog.review import publication_facts
 
     organisation = services.organisation
     records = []
     with services.store.session() as session:
-        errors = dict(
-            session.execute(
-                select(FindingRow.entry_id, func.count())
-                .where(FindingRow.is_open.is_(True), FindingRow.severity == "error")
-                .group_by(FindingRow.entry_id)
-            ).all()
-        )
+        facts = publication_facts(session)
         for entry in iter_entries(session, city=city):
             if entry.gone_at is not None:
                 continue
             record = entry_record(entry)
-            if publishable_only and not is_publishable(record, open_errors=errors.get(entry.id, 0)):
+            errors, cleared = facts.get(entry.id, (0, False))
+            if publishable_only and not is_publishable(record, open_errors=errors, rights_cleared=cleared):
                 continue
             record["issued"] = entry.created_at.isoformat()
             record["modified"] = entry.updated_at.isoformat()

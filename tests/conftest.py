@@ -7,6 +7,7 @@ by ``.ci/run``) it fails them instead, so CI cannot pass without them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -16,7 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from catalog.ckan_mapping import ckan_licences, theme_groups
 from catalog.store import Store
+from portal.errors import PortalError
+from portal.local import PortalInfo, down, status, up
+from portal.processes import free_port, port_is_free
 from tests.pgserver import postgres_bin, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,3 +127,49 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+# -- the real portal ------------------------------------------------------------------------------------
+
+
+def _portal_base() -> tuple[Path, bool]:
+    given = os.environ.get("INVENTUR_TEST_PORTAL_DIR")
+    if given:
+        return Path(given).expanduser().resolve(), False
+    # PostgreSQL runs as 'postgres' when the tests run as root: its folder's parents must be reachable,
+    # which pytest's private temporary folders are not.
+    return Path(tempfile.mkdtemp(prefix="inventur-test-portal-")), True
+
+
+@pytest.fixture(scope="session")
+def portal() -> Iterator[PortalInfo]:
+    """The local portal, up for the whole session and taken down afterwards."""
+    base, temporary = _portal_base()
+    current = status(base)["ckan"]
+    # keep the port of a kept portal folder: a new port would mean reconfiguring CKAN
+    remembered = current["port"]
+    port = (
+        remembered
+        if remembered and (current["status"] == "running" or port_is_free(remembered))
+        else free_port()
+    )
+    venv_env = os.environ.get("INVENTUR_CKAN_VENV")
+    try:
+        info = up(
+            base, licenses=ckan_licences(), groups=theme_groups(), port=port, venv=Path(venv_env) if venv_env else None
+        )
+    except (PortalError, OSError) as exc:
+        if temporary:
+            with contextlib.suppress(PortalError, OSError):
+                down(base)
+            shutil.rmtree(base, ignore_errors=True)
+        message = f"the local CKAN portal cannot be brought up: {exc}"
+        if os.environ.get("INVENTUR_REQUIRE_PORTAL") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield info
+    finally:
+        down(base)
+        if temporary:
+            shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,74 @@
+"""``inventur portal up|down|status``: the local CKAN development portal (see portal/)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from flows.cli import EXIT_REMOTE, App, fail, pass_app
+
+
+@click.group()
+def portal() -> None:
+    """The local CKAN development portal: CKAN 2.11 with PostgreSQL, Redis and a Solr stand-in.
+
+    Private ports and data folder (INVENTUR_PORTAL_DIR, default <data_dir>/portal); nothing else on the
+    machine is touched. For development and tests only: production portals run CKAN with Apache Solr.
+    """
+
+
+@portal.command("up")
+@click.option("--port", type=int, default=5050, show_default=True, help="Port of CKAN's web server (127.0.0.1).")
+@pass_app
+def portal_up(app: App, port: int) -> None:
+    """Bring the portal up (idempotent) and print INVENTUR_CKAN_URL=... and INVENTUR_CKAN_TOKEN=... lines."""
+    from catalog.ckan_mapping import ckan_licences, theme_groups
+    from portal.errors import MissingSystemPackagesError, PortalError
+    from portal.local import up
+
+    venv = os.environ.get("INVENTUR_CKAN_VENV")
+    try:
+        info = up(app.settings.portal_folder, licenses=ckan_licences(), groups=theme_groups(), port=port,
+                  progress=app.progress, venv=Path(venv) if venv else None)
+    except MissingSystemPackagesError as exc:
+        fail(f"{exc} (install with: apt-get install {' '.join(exc.packages)})", EXIT_REMOTE)
+    except PortalError as exc:
+        fail(str(exc), EXIT_REMOTE)
+    click.echo(f"INVENTUR_CKAN_URL={info.url}")
+    click.echo(f"INVENTUR_CKAN_TOKEN={info.token}")
+    app.err.print(f"portal up: {info.url} (sysadmin {info.sysadmin}); "
+                  f"eval \"$(inventur portal up)\" sets both variables in your shell")
+
+
+@portal.command("down")
+@pass_app
+def portal_down(app: App) -> None:
+    """Stop the portal's processes (data kept for a fast restart)."""
+    from portal.local import down
+
+    down(app.settings.portal_folder)
+    app.err.print("portal down")
+
+
+@portal.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_app
+def portal_status(app: App, fmt: str) -> None:
+    """Show whether the portal's components run, their pids and ports, and the URL."""
+    from portal.local import COMPONENTS, status
+
+    state = status(app.settings.portal_folder)
+    if fmt == "json":
+        click.echo(json.dumps(state, indent=2))
+        return
+    from flows.cli import _table
+
+    _table(app, f"portal in {state['base_dir']}: {state.get('url') or 'not set up'}", ["component", "status", "pid", "port"],
+           ((name, state[name]["status"], state[name]["pid"], state[name]["port"]) for name in COMPONENTS))
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(portal)

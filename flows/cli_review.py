@@ -1,0 +1,351 @@
+"""Commands of the review: list, show, approve, reject, clear rights, reopen, withdraw, and review in Excel.
+
+Exit codes: 0 done; 2 bad usage (unknown identifier, missing reviewer or comment, no review
+workbook); 1 when some decisions were refused (a hard rule, the entry's state, a stale or edited row).
+Every refusal is printed with its reason; nothing refused is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flows.cli import CITY_CHOICE, EXIT_FAILED, App, _jsonl, _table, fail, pass_app
+
+STATE_CHOICE = click.Choice(["new", "needs_changes", "ready", "approved", "rejected", "published", "withdrawn"])
+
+
+@click.group()
+def review() -> None:
+    """Review the inventory: a named reviewer approves or rejects each entry.
+
+    Hard rules (personal data, not public, no open licence, attribution missing, third-party rights
+    not cleared, open errors) block an approval; no decision overrides them.
+    """
+
+
+def _show(app: App, title: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
+    """A table whose cells are shown as written: values from departments may contain ``[...]``,
+    which rich would otherwise read as markup (and fail on)."""
+    from rich.markup import escape
+
+    _table(app, escape(title), columns, ([None if v is None else escape(str(v)) for v in row] for row in rows))
+
+
+def _department(app: App, city: str | None, department: str | None) -> str | None:
+    """The department code as stored (checked against the city's list when a city is given)."""
+    if department is None:
+        return None
+    if city is not None:
+        return str(app.organisation.department(city, department).code)
+    return department.strip().upper()
+
+
+@review.command("list")
+@click.option("--city", type=CITY_CHOICE, help="Only this city.")
+@click.option("--department", help="Only this department (its code, see `inventur departments`).")
+@click.option("--state", "states", type=STATE_CHOICE, multiple=True, help="Only entries in this state (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@pass_app
+def review_list(app: App, city: str | None, department: str | None, states: tuple[str, ...], fmt: str) -> None:
+    """List entries with their review state, open errors and the hard rules that block them."""
+    from catalog.review import review_items
+
+    code = _department(app, city, department)
+    with app.store.session() as session:
+        records = [item.as_record() for item in review_items(session, city=city, department=code, states=states)]
+    if fmt == "jsonl":
+        _jsonl(records)
+        return
+    _show(
+        app,
+        f"{len(records)} entries",
+        ["identifier", "department", "state", "version", "errors", "blockers", "last decision", "title"],
+        (
+            (
+                r["identifier"],
+                r["department"],
+                r["state"] + (" (changed)" if r["changed_since_decision"] else "") + (" (gone)" if r["gone"] else ""),
+                r["version"],
+                r["open_errors"],
+                ", ".join(r["blockers"]),
+                _last(r["last_decision"]),
+                r["title"],
+            )
+            for r in records
+        ),
+    )
+
+
+def _last(decision: dict[str, Any] | None) -> str:
+    if decision is None:
+        return ""
+    return f"{decision['decision']} by {decision['reviewer']} ({decision['decided_at'][:10]})"
+
+
+@review.command("show")
+@click.argument("identifier")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_app
+def review_show(app: App, identifier: str, fmt: str) -> None:
+    """Show one entry: its fields (German labels), open findings, blockers, decisions and versions."""
+    from catalog.review import UnknownEntry, entry_details
+
+    with app.store.session() as session:
+        try:
+            details = entry_details(session, identifier)
+        except UnknownEntry as exc:
+            fail(str(exc))
+        if fmt == "json":
+            click.echo(json.dumps(_details_record(details), ensure_ascii=False, indent=2, default=str))
+            return
+        _print_details(app, details)
+
+
+def _details_record(details: Any) -> dict[str, Any]:
+    from catalog.review import decision_record
+
+    record = details.item.as_record()
+    record["entry"] = details.item.record
+    record["findings"] = [
+        {"severity": f.severity, "code": f.code, "field": f.field, "message": f.message, "message_en": f.message_en}
+        for f in details.findings
+    ]
+    record["decisions"] = [decision_record(d) for d in details.decisions]
+    record["versions"] = [
+        {"version": v.version, "created_at": v.created_at, "source_kind": v.source_kind, "source": v.source,
+         "sheet": v.sheet, "row": v.row, "content_hash": v.content_hash}
+        for v in details.versions
+    ]
+    return record
+
+
+def _print_details(app: App, details: Any) -> None:
+    from catalog.fields import FIELDS
+    from catalog.review import DECISION_LABELS, blocker_text, shown_value, state_label
+
+    item = details.item
+    entry = item.entry
+    try:
+        department = f"{entry.department} – {app.organisation.department(entry.city, entry.department).name}"
+    except LookupError:
+        department = entry.department
+    rows: list[tuple[str, Any]] = [
+        ("Kennung", entry.identifier),
+        ("Stadt", entry.city),
+        ("Dienststelle", department),
+        ("Status", f"{state_label(entry.status)} ({entry.status})"),
+        ("Version", entry.version),
+        ("Offene Fehler", item.open_errors),
+    ]
+    if entry.third_party_rights in ("yes", "unclear"):
+        rows.append(("Rechte Dritter geklärt", f"ja (Version {entry.version})" if item.rights_cleared else "nein"))
+    rows.append(("Hinderungsgründe", "; ".join(f"{blocker_text(c)} ({c})" for c in item.blockers) or "keine"))
+    if entry.gone_at is not None:
+        rows.append(("In der Quelle entfernt", entry.gone_at.strftime("%d.%m.%Y %H:%M")))
+    rows.extend((spec.label, shown_value(spec.key, entry)) for spec in FIELDS if spec.key != "identifier")
+    _show(app, f"{entry.identifier}: {entry.title or ''}", ["Feld", "Wert"], rows)
+    if details.findings:
+        _show(app, f"{len(details.findings)} offene Befunde", ["Schwere", "Code", "Feld", "Meldung"],
+               ((f.severity, f.code, f.field, f.message) for f in details.findings))
+    else:
+        app.console.print("Keine offenen Befunde.")
+    if details.decisions:
+        _show(app, "Entscheidungen", ["Zeitpunkt", "Prüfer/in", "Entscheidung", "Status", "Version", "Kommentar"],
+               ((d.decided_at.strftime("%d.%m.%Y %H:%M"), d.reviewer, DECISION_LABELS.get(d.decision, d.decision),
+                 f"{d.state_from} → {d.state_to}", d.entry_version, d.comment) for d in details.decisions))
+    else:
+        app.console.print("Noch keine Entscheidungen.")
+    _show(app, "Versionen", ["Version", "Zeitpunkt", "Herkunft", "Quelle", "Zeile", "Prüfsumme"],
+           ((v.version, v.created_at.strftime("%d.%m.%Y %H:%M"), v.source_kind, v.source,
+             v.row, v.content_hash[:12]) for v in details.versions))
+
+
+def _decide(
+    app: App,
+    identifiers: Sequence[str],
+    action: Callable[..., Any],
+    reviewer: str,
+    comment: str | None,
+    *,
+    comment_required: bool,
+) -> None:
+    """Apply ``action`` to each entry in one transaction; refusals are printed and make the exit code 1.
+
+    Unknown identifiers, an empty reviewer name or a missing comment stop the command before anything
+    is decided (exit code 2).
+    """
+    from catalog.review import (
+        ApprovalRefused,
+        InvalidInput,
+        ReviewError,
+        UnknownEntry,
+        find_entry,
+        reviewer_name,
+    )
+
+    try:
+        reviewer_name(reviewer)
+    except InvalidInput as exc:
+        fail(f"--by: {exc}")
+    if comment_required and not (comment or "").strip():
+        fail("--comment must not be empty: say why")
+    refused = 0
+    with app.store.session() as session:
+        unknown = []
+        for identifier in identifiers:
+            try:
+                find_entry(session, identifier)
+            except UnknownEntry:
+                unknown.append(identifier)
+        if unknown:
+            fail(f"unknown identifier{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        for identifier in identifiers:
+            try:
+                result = action(session, identifier, reviewer, comment)
+            except ApprovalRefused as exc:
+                refused += 1
+                click.echo(f"refused: {exc}", err=True)
+                click.echo(f"  ({exc.message_de})", err=True)
+                continue
+            except ReviewError as exc:
+                refused += 1
+                click.echo(f"refused: {exc}", err=True)
+                continue
+            if result.recorded:
+                click.echo(f"{result.identifier}: {result.state_from} -> {result.state_to} (version {result.version})")
+            else:
+                click.echo(f"{result.identifier}: unchanged, {result.note}")
+    if refused:
+        click.echo(f"{refused} of {len(identifiers)} refused", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+_BY = click.option("--by", "reviewer", required=True, help="The reviewer's name (who decides).")
+
+
+@review.command("approve")
+@click.argument("identifiers", nargs=-1, required=True)
+@_BY
+@click.option("--comment", help="Why (optional).")
+@pass_app
+def review_approve(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str | None) -> None:
+    """Approve entries for publication; refused (exit 1) where a hard rule blocks an entry."""
+    from catalog.review import approve
+
+    _decide(app, identifiers, approve, reviewer, comment, comment_required=False)
+
+
+@review.command("reject")
+@click.argument("identifiers", nargs=-1, required=True)
+@_BY
+@click.option("--comment", required=True, help="Why the entries are rejected (required).")
+@pass_app
+def review_reject(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str) -> None:
+    """Reject entries; a published entry becomes withdrawn (taken off the portal by the next publish)."""
+    from catalog.review import reject
+
+    _decide(app, identifiers, reject, reviewer, comment, comment_required=True)
+
+
+@review.command("clear-rights")
+@click.argument("identifier")
+@_BY
+@click.option("--comment", required=True, help="How the third-party rights were cleared (required).")
+@pass_app
+def review_clear_rights(app: App, identifier: str, reviewer: str, comment: str) -> None:
+    """Record that the third-party rights (yes/unclear) of the entry's current version are cleared."""
+    from catalog.review import clear_rights
+
+    _decide(app, [identifier], clear_rights, reviewer, comment, comment_required=True)
+
+
+@review.command("reopen")
+@click.argument("identifiers", nargs=-1, required=True)
+@_BY
+@click.option("--comment", help="Why (optional).")
+@pass_app
+def review_reopen(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str | None) -> None:
+    """Undo an approval, rejection or withdrawal; the next validation makes the entry ready again."""
+    from catalog.review import reopen
+
+    _decide(app, identifiers, reopen, reviewer, comment, comment_required=False)
+
+
+@review.command("withdraw")
+@click.argument("identifiers", nargs=-1, required=True)
+@_BY
+@click.option("--comment", required=True, help="Why the entries are taken off the portal (required).")
+@pass_app
+def review_withdraw(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str) -> None:
+    """Withdraw published entries (the next publish takes them off the portal)."""
+    from catalog.review import withdraw
+
+    _decide(app, identifiers, withdraw, reviewer, comment, comment_required=True)
+
+
+@review.command("export")
+@click.option("--city", type=CITY_CHOICE, required=True, help="The city whose entries are reviewed.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The xlsx file to write.")
+@click.option("--department", help="Only this department (its code).")
+@click.option("--state", "states", type=STATE_CHOICE, multiple=True,
+              help="Entries in this state (repeatable; default: ready).")
+@pass_app
+def review_export(app: App, city: str, out: Path, department: str | None, states: tuple[str, ...]) -> None:
+    """Write a review workbook: the entries ready for review, with a decision and a comment column."""
+    from catalog.review_excel import export_review
+
+    if out.suffix.lower() != ".xlsx":
+        fail("--out must name an .xlsx file")
+    code = _department(app, city, department)
+    with app.store.session() as session:
+        count = export_review(session, out, city=city, states=states or ("ready",), department=code,
+                              organisation=app.organisation)
+    click.echo(f"{count} entries written to {out}", err=True)
+
+
+@review.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_BY
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_app
+def review_import(app: App, file: Path, reviewer: str, fmt: str) -> None:
+    """Apply the decisions of a review workbook; stale or edited rows are refused (exit 1), never applied."""
+    from catalog.review import InvalidInput
+    from catalog.review_excel import ReviewSheetInvalid, import_review
+    from survey.safety import inspect_file
+
+    check = inspect_file(file)
+    if not check.ok:
+        fail(f"{file.name}: " + "; ".join(p.message_en for p in check.problems if p.severity == "error"))
+    try:
+        with app.store.session() as session:
+            report = import_review(session, file, reviewer=reviewer, organisation=app.organisation)
+    except (ReviewSheetInvalid, InvalidInput) as exc:
+        fail(str(exc))
+    counts = report.counts
+    if fmt == "json":
+        click.echo(json.dumps({"counts": counts, "rows": [
+            {"row": o.row, "identifier": o.identifier, "decision": o.decision, "outcome": o.outcome,
+             "message": o.message, "message_de": o.message_de} for o in report.outcomes]},
+            ensure_ascii=False, indent=2))
+    else:
+        for outcome in report.outcomes:
+            if outcome.outcome == "applied":
+                click.echo(f"applied: {outcome.message}")
+        for outcome in report.refused:
+            click.echo(f"refused: {outcome.message}", err=True)
+        click.echo(f"{counts['applied']} applied, {counts['refused']} refused, {counts['skipped']} skipped")
+    if counts["refused"]:
+        sys.exit(EXIT_FAILED)
+
+
+def register(cli: click.Group) -> None:
+    """Add the ``review`` command group to the ``inventur`` command line."""
+    cli.add_command(review)
+
