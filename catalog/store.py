@@ -87,7 +87,11 @@ class Store:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             if migrate_schema and current_revision(engine) != head_revision():
-                migrate(engine)
+                from catalog.locks import run_lock
+
+                with run_lock(engine, "migrate", wait=300):  # two processes opening a new store at once
+                    if current_revision(engine) != head_revision():
+                        migrate(engine)
         except (OperationalError, DBAPIError) as exc:
             engine.dispose()
             raise StoreUnavailable(f"database {engine.url.render_as_string(hide_password=True)} is not usable: {exc.orig}") from exc

@@ -22,6 +22,7 @@ EXIT_FAILED = 1  # the command ran but what it did failed (e.g. error findings w
 EXIT_USAGE = 2  # bad arguments: unknown option, city or department, unreadable input file
 EXIT_STORE = 3  # the database cannot be reached or used
 EXIT_REMOTE = 4  # an outside system (CKAN, sharing platform, harvest source) cannot be reached
+EXIT_BUSY = 5  # another run of the same kind holds its lock (try again later)
 
 CITY_CHOICE = click.Choice(["muenchen", "augsburg", "nuernberg"])
 
@@ -67,6 +68,7 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def _known_errors() -> list[tuple[type[BaseException], int]]:
     """Exception types that mean "cannot go on", with their exit codes (imported lazily)."""
+    from catalog.locks import LockBusy
     from catalog.organisation import UnknownCity, UnknownDepartment
     from catalog.store import StoreUnavailable
 
@@ -74,6 +76,7 @@ def _known_errors() -> list[tuple[type[BaseException], int]]:
         (UnknownCity, EXIT_USAGE),
         (UnknownDepartment, EXIT_USAGE),
         (StoreUnavailable, EXIT_STORE),
+        (LockBusy, EXIT_BUSY),
     ]
     for module, name, code in EXTRA_ERRORS:
         try:

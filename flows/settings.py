@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default=None, description="Folder of the local development portal. Default: <data_dir>/portal."
     )
     http_timeout: float = Field(default=20.0, description="Timeout in seconds of every network call.")
+    lock_wait: float = Field(
+        default=600.0, description="Seconds a run waits for another run of the same kind (collect, publish, ...) to end."
+    )
     url_checks: bool = Field(default=True, description="Check that entries' URLs answer (quality score); off: offline.")
     shapes_dir: Path | None = Field(
         default=None,

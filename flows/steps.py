@@ -119,14 +119,17 @@ def collect(
 
     from survey.collect import CollectReport
 
+    from catalog.locks import run_lock
+
     started = time.perf_counter()
     collector = services.collector
     reports: list[CollectReport] = []
-    if paths:
-        reports.append(collector.collect(list(paths)))
-        progress(f"read {reports[-1].totals()['files']} files from the given paths")
-    if from_share:
-        reports.append(_collect_inboxes(services, progress))
+    with run_lock(services.store.engine, "collect", wait=services.settings.lock_wait):
+        if paths:
+            reports.append(collector.collect(list(paths)))
+            progress(f"read {reports[-1].totals()['files']} files from the given paths")
+        if from_share:
+            reports.append(_collect_inboxes(services, progress))
     outcomes = [o for r in reports for o in r.outcomes]
     totals: dict[str, int] = {}
     for report in reports:

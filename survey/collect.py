@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from catalog.fields import BY_KEY
@@ -141,6 +142,20 @@ class Collector:
         """Collect one file; never raises for what is wrong with the file itself."""
         digest = file_digest(path)
         outcome = FileOutcome(path=path, name=path.name, sha256=digest.sha256, status="read")
+        try:
+            return self._collect_file(path, digest, outcome, sender, source, run_id)
+        except IntegrityError:
+            # another collector stored the same file at the same moment: it is a duplicate now
+            with self.store.session() as session:
+                known = session.scalar(select(ReceivedFile).where(ReceivedFile.sha256 == digest.sha256))
+            if known is None:
+                raise
+            outcome.status, outcome.file_id = "duplicate", known.id
+            outcome.city, outcome.department, outcome.findings = known.city, known.department, []
+            return outcome
+
+    def _collect_file(self, path: Path, digest: Any, outcome: FileOutcome, sender: str | None, source: str | None,
+                      run_id: int | None) -> FileOutcome:
         with self.store.session() as session:
             known = session.scalar(select(ReceivedFile).where(ReceivedFile.sha256 == digest.sha256))
             if known is not None:
