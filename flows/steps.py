@@ -117,9 +117,8 @@ def collect(
     send each department whose file was read or rejected its feedback workbook."""
     import time
 
-    from survey.collect import CollectReport
-
     from catalog.locks import run_lock
+    from survey.collect import CollectReport
 
     started = time.perf_counter()
     collector = services.collector
