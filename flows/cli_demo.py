@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,11 @@ def demo(app: App, workdir: Path | None, seed: int) -> None:
     collects them, writes feedback workbooks, validates, approves a share as a demo reviewer,
     exports the DCAT-AP.de catalog, and publishes to the local portal when one runs.
     """
+    # Prefect runs without a separate server here: it starts a temporary one in this process
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.demo import DEMO_REVIEWER, demo_settings, run_demo
 
     workdir = (workdir or Path(tempfile.mkdtemp(prefix="inventur-demo-"))).resolve()

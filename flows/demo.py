@@ -50,43 +50,24 @@ def demo_settings(workdir: Path, base: Settings) -> Settings:
     })
 
 
-def run_demo(
-    settings: Settings,
-    *,
-    seed: int = 2026,
-    rows: tuple[int, int] = (4, 12),
-    progress: Callable[[str], None] = lambda _m: None,
-    publish: Callable[[Services], dict[str, Any]] | None = None,
-) -> DemoResult:
-    """Run the whole campaign in ``settings``' folders; ``publish`` (if given) publishes to a portal."""
-    import time
+def build_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
+    """Build the survey of every department of the three cities and put it into its outbox."""
+    from flows.steps import build_surveys
 
-    from flows.steps import build_surveys, collect, export_catalog
-    from survey.simulation import BAD_FILE_KINDS, bad_file, fill_workbook, realistic_rows
-
-    rng = random.Random(seed)
-    services = Services(settings)
-    workdir = settings.data_dir.parent
-    result = DemoResult(workdir=workdir)
-    organisation = services.organisation
-
-    def step(name: str) -> Callable[[], None]:
-        started = time.perf_counter()
-
-        def done() -> None:
-            result.steps.append((name, time.perf_counter() - started))
-        return done
-
-    done = step("build and distribute the survey")
-    for city in organisation.cities:
+    for city in services.organisation.cities:
         built = build_surveys(services, city=city.key, campaign=DEMO_CAMPAIGN, distribute=True,
                               deadline=dt.date.today() + dt.timedelta(days=42))
         result.workbooks += len(built)
         progress(f"{city.name}: {len(built)} survey workbooks in the departments' outboxes")
-    done()
 
-    done = step("departments fill and return the survey")
-    share_root = Path(settings.share_location)
+
+def return_phase(services: Services, result: DemoResult, rng: random.Random, rows: tuple[int, int],
+                 progress: Callable[[str], None]) -> None:
+    """Simulated data officers fill the workbook and drop it into their inbox (some send a bad file)."""
+    from survey.simulation import BAD_FILE_KINDS, bad_file, fill_workbook, realistic_rows
+
+    organisation = services.organisation
+    share_root = Path(services.settings.share_location)
     departments = list(organisation.departments)
     result.departments = len(departments)
     answering = [d for d in departments if rng.random() < 0.85]  # some departments do not answer
@@ -105,31 +86,69 @@ def run_demo(
         filled = fill_workbook(template, realistic_rows(city, dept, rng.randint(*rows), rng, messy=0.3, broken=0.06))
         (inbox / outbox.name).write_bytes(filled)
         result.returns += 1
-    progress(f"{result.returns} of {len(departments)} departments returned the survey ({result.bad_files} sent a bad file too)")
-    done()
+    progress(f"{result.returns} of {len(departments)} departments returned the survey "
+             f"({result.bad_files} sent a bad file too)")
 
-    done = step("collect, feedback, validate")
+
+def collect_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
+    """Collect every inbox, validate the inventory, send the feedback workbooks."""
+    from flows.steps import collect
+
     summary = collect(services, from_share=True, progress=progress)
     result.collected = summary.totals
     result.validation = summary.validation or {}
     result.feedback = len(summary.feedback)
-    done()
 
-    done = step("review")
-    result.approved, result.refused = _approve_share(services, rng, progress)
-    done()
 
-    done = step("DCAT-AP.de catalog")
+def catalog_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
+    """Export the publishable entries as the DCAT-AP.de catalog."""
+    from flows.steps import export_catalog
+
     result.catalog = export_catalog(services, services.folder("catalog") / "catalog.ttl")
     progress(f"DCAT-AP.de catalog with {result.catalog['datasets']} datasets: {result.catalog['path']}")
-    done()
 
-    if publish is not None:
-        done = step("publish to CKAN")
-        result.published = publish(services)
-        done()
+
+def run_demo(
+    settings: Settings,
+    *,
+    seed: int = 2026,
+    rows: tuple[int, int] = (4, 12),
+    progress: Callable[[str], None] = lambda _m: None,
+    publish: Callable[[Services], dict[str, Any]] | None = None,
+) -> DemoResult:
+    """Run the whole campaign as a Prefect flow (no separate server needed: Prefect starts its own)."""
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+
+    rng = random.Random(seed)
+    services = Services(settings)
+    result = DemoResult(workdir=settings.data_dir.parent)
+
+    def timed(name: str, phase: Callable[..., Any], *args: Any) -> None:
+        import time
+
+        started = time.perf_counter()
+        wrapped: Any = task(name=name, cache_policy=NO_CACHE)(phase)
+        wrapped(*args)
+        result.steps.append((name, time.perf_counter() - started))
+
+    @flow(name="demo-campaign")
+    def demo_campaign() -> None:
+        timed("build and distribute the survey", build_phase, services, result, progress)
+        timed("departments fill and return the survey", return_phase, services, result, rng, rows, progress)
+        timed("collect, feedback, validate", collect_phase, services, result, progress)
+        timed("review", lambda: _record_review(services, result, rng, progress))
+        timed("DCAT-AP.de catalog", catalog_phase, services, result, progress)
+        if publish is not None:
+            timed("publish to CKAN", lambda: setattr(result, "published", publish(services)))
+
+    demo_campaign()
     services.close()
     return result
+
+
+def _record_review(services: Services, result: DemoResult, rng: random.Random, progress: Callable[[str], None]) -> None:
+    result.approved, result.refused = _approve_share(services, rng, progress)
 
 
 def _approve_share(services: Services, rng: random.Random, progress: Callable[[str], None]) -> tuple[int, int]:
