@@ -78,10 +78,10 @@ def campaign_progress(
     if campaign:
         sent = sent.where(Delivery.campaign == campaign)
         files = files.where(ReceivedFile.campaign == campaign)
-    for c, d, count, last in session.execute(sent).tuples():
+    for c, d, count, last in session.execute(sent):
         if (c, d) in rows:
             rows[(c, d)].sent, rows[(c, d)].last_sent = count, last
-    for fc, fd, status, count, last in session.execute(files).tuples():
+    for fc, fd, status, count, last in session.execute(files):
         progress = rows.get((fc or "", fd or ""))
         if progress is None:
             continue
@@ -99,7 +99,7 @@ def campaign_progress(
     errors = select(FindingRow.city, FindingRow.department, func.count()).where(
         FindingRow.is_open.is_(True), FindingRow.severity == "error"
     ).group_by(FindingRow.city, FindingRow.department)
-    for ec, ed, count in session.execute(errors).tuples():
+    for ec, ed, count in session.execute(errors):
         if (ec or "", ed or "") in rows:
             rows[(ec or "", ed or "")].open_errors = count
     grouped: dict[str, CityProgress] = defaultdict(lambda: CityProgress(""))
