@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from catalog.inventory import add_findings_of, entry_record, finish_run, start_run
-from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile
+from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile, Run
 
 VALIDATE_STAGE = "validate"
 # review states that validation may move between; later states belong to the reviewers
@@ -35,6 +35,7 @@ class InventoryValidation:
     docs_index: Path | None
     run_id: int
     states: dict[str, int] = field(default_factory=dict)
+    skipped: bool = False  # nothing changed since the last run of the same scope: its result stands
 
 
 def _records(session: Session, city: str | None) -> tuple[list[dict[str, Any]], list[Entry]]:
@@ -56,12 +57,44 @@ def _records(session: Session, city: str | None) -> tuple[list[dict[str, Any]], 
     return records, entries
 
 
+def _unchanged_since_last_run(session: Session, city: str | None, today: dt.date) -> Run | None:
+    """The last validation run of the same scope and day when no entry changed since it started."""
+    last = session.scalars(
+        select(Run).where(Run.kind == "validate", Run.status == "ok").order_by(Run.id.desc()).limit(1)
+    ).first()
+    if last is None or (last.summary or {}).get("city") != city or last.started_at.date() != today:
+        return None
+    changed = select(func.max(Entry.updated_at))
+    if city:
+        changed = changed.where(Entry.city == city)
+    latest = session.scalar(changed)
+    started = last.started_at if last.started_at.tzinfo else last.started_at.replace(tzinfo=dt.UTC)
+    if latest is not None and (latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)) >= started:
+        return None
+    return last
+
+
 def validate_inventory(
-    session: Session, *, city: str | None = None, today: dt.date | None = None, docs_dir: Path | None = None
+    session: Session, *, city: str | None = None, today: dt.date | None = None, docs_dir: Path | None = None,
+    force: bool = True,
 ) -> InventoryValidation:
-    """Validate the current entries (of one city, or all) and store the findings."""
+    """Validate the current entries (of one city, or all) and store the findings.
+
+    With ``force=False`` (the scheduled runs) a run is skipped when no entry changed since the last
+    validation of the same scope on the same day: its findings are still the right ones.
+    """
     from catalog.validation import validate_records
 
+    if not force:
+        last = _unchanged_since_last_run(session, city, today or dt.date.today())
+        if last is not None:
+            summary = last.summary or {}
+            return InventoryValidation(
+                checked=summary.get("checked", 0), findings=summary.get("findings", 0),
+                by_severity=summary.get("by_severity", {}), by_code=summary.get("by_code", {}), seconds=0.0,
+                docs_index=Path(summary["docs"]) if summary.get("docs") else None, run_id=last.id,
+                states=summary.get("states", {}), skipped=True,
+            )
     run = start_run(session, "validate")
     records, entries = _records(session, city)
     result = validate_records(records, today=today, docs_dir=docs_dir, run_name=f"run-{run.id:05d}" if docs_dir else None)
@@ -88,6 +121,7 @@ def validate_inventory(
     by_severity: dict[str, int] = dict(Counter(f.severity for f in result.findings))
     by_code: dict[str, int] = dict(Counter(f.code for f in result.findings))
     summary = {
+        "city": city,
         "checked": result.checked,
         "findings": len(result.findings),
         "by_severity": by_severity,

@@ -51,8 +51,8 @@ def feedback_task(services: Services, outcomes: list[Any]) -> int:
 
 
 @task(name="validate", timeout_seconds=3600, cache_policy=NO_CACHE)
-def validate_task(services: Services, city: City | None) -> dict[str, Any]:
-    return steps.validate_step(services, city=city, progress=_log)
+def validate_task(services: Services, city: City | None, force: bool = True) -> dict[str, Any]:
+    return steps.validate_step(services, city=city, force=force, progress=_log)
 
 
 @task(name="quality", retries=1, timeout_seconds=3600, cache_policy=NO_CACHE)
@@ -129,10 +129,12 @@ def collect_responses(campaign: str | None = None) -> dict[str, Any]:
 
 
 @flow(name="validate-inventory", log_prints=True)
-def validate_inventory(city: City | None = None, quality: bool = True, online: bool = True) -> dict[str, Any]:
-    """Validate the inventory (and score its quality), leaving findings and quality summaries."""
+def validate_inventory(city: City | None = None, quality: bool = True, online: bool = True,
+                       force: bool = False) -> dict[str, Any]:
+    """Validate the inventory (and score its quality), leaving findings and quality summaries. Without
+    ``force`` the validation is skipped when nothing changed since the last run of the day."""
     services = _services()
-    validation = validate_task(services, city)
+    validation = validate_task(services, city, force)
     create_markdown_artifact(key="findings-summary", markdown=_findings_markdown(validation))
     result: dict[str, Any] = {"validation": validation}
     if quality:
@@ -144,8 +146,9 @@ def validate_inventory(city: City | None = None, quality: bool = True, online: b
 
 
 @flow(name="nightly", log_prints=True)
-def nightly(online: bool = True) -> dict[str, Any]:
-    """The nightly run: collect the returns, validate, score quality (harvest and publish join here)."""
+def nightly(quality: bool = False, online: bool = True) -> dict[str, Any]:
+    """The nightly run: collect the returns and validate what changed (harvest and publish join here);
+    the quality score with its URL checks runs in the per-city validation deployments."""
     collected = collect_responses()
-    checked = validate_inventory(quality=True, online=online)
+    checked = validate_inventory(quality=quality, online=online)
     return {"collect": collected, "validate": checked}

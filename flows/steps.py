@@ -165,13 +165,19 @@ def _collect_inboxes(services: Services, progress: Progress) -> Any:
     return CollectReport(outcomes, run_id, 0.0)
 
 
-def validate_step(services: Services, *, city: str | None = None, docs: bool = True, progress: Progress = _quiet) -> dict[str, Any]:
-    """Validate the inventory in the store; Data Docs of the run under ``<data_dir>/validation``."""
+def validate_step(services: Services, *, city: str | None = None, docs: bool = True, force: bool = True,
+                  progress: Progress = _quiet) -> dict[str, Any]:
+    """Validate the inventory in the store; Data Docs of the run under ``<data_dir>/validation``.
+    ``force=False`` skips the run when nothing changed since the last one (scheduled runs)."""
     from catalog.validation_store import validate_inventory
 
     with services.store.session() as session:
-        result = validate_inventory(session, city=city, docs_dir=services.folder("validation") if docs else None)
-    progress(f"validated {result.checked} entries: {result.findings} findings in {result.seconds:.1f} s")
+        result = validate_inventory(session, city=city, docs_dir=services.folder("validation") if docs else None,
+                                    force=force)
+    if result.skipped:
+        progress(f"validation: nothing changed since run {result.run_id}; its {result.findings} findings stand")
+    else:
+        progress(f"validated {result.checked} entries: {result.findings} findings in {result.seconds:.1f} s")
     return {
         "checked": result.checked,
         "findings": result.findings,
@@ -180,6 +186,7 @@ def validate_step(services: Services, *, city: str | None = None, docs: bool = T
         "states": result.states,
         "docs": str(result.docs_index) if result.docs_index else None,
         "seconds": round(result.seconds, 2),
+        "skipped": result.skipped,
     }
 
 
