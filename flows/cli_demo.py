@@ -57,6 +57,8 @@ def demo(app: App, workdir: Path | None, seed: int) -> None:
     if v.get("docs"):
         console.print(f"  validation report:          {v['docs']}")
     console.print(f"  DCAT-AP.de catalog:         {result.catalog.get('path')}")
+    if result.reports:
+        console.print(f"  campaign report (HTML):     {result.reports[0]}")
     console.print(f"  store (SQLite):             {workdir / 'inventur.db'}")
     console.print(f"  try:  INVENTUR_DATABASE_URL=sqlite:///{workdir / 'inventur.db'} inventur campaign status")
     if result.published is None:

@@ -34,6 +34,7 @@ class DemoResult:
     approved: int = 0
     refused: int = 0
     catalog: dict[str, Any] = field(default_factory=dict)
+    reports: list[str] = field(default_factory=list)
     published: dict[str, Any] | None = None
     portal_note: str | None = None
     feedback: int = 0
@@ -108,6 +109,15 @@ def catalog_phase(services: Services, result: DemoResult, progress: Callable[[st
     progress(f"DCAT-AP.de catalog with {result.catalog['datasets']} datasets: {result.catalog['path']}")
 
 
+def report_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
+    """The campaign report: an HTML page and an xlsx workbook per city and for the three together."""
+    from flows.steps_report import report_step
+
+    written = report_step(services, campaign=DEMO_CAMPAIGN)
+    result.reports = [str(p) for p in written.pages.values()]
+    progress(f"campaign report: {len(written.paths)} files in {written.out_dir}")
+
+
 def run_demo(
     settings: Settings,
     *,
@@ -139,6 +149,7 @@ def run_demo(
         timed("collect, feedback, validate", collect_phase, services, result, progress)
         timed("review", lambda: _record_review(services, result, rng, progress))
         timed("DCAT-AP.de catalog", catalog_phase, services, result, progress)
+        timed("campaign report", report_phase, services, result, progress)
         if publish is not None:
             timed("publish to CKAN", lambda: setattr(result, "published", publish(services)))
 

@@ -60,6 +60,16 @@ def quality_task(services: Services, city: City | None, online: bool) -> Any:
     return steps.quality_step(services, city=city, online=online, progress=_log)
 
 
+@task(name="report", retries=1, timeout_seconds=1800, cache_policy=NO_CACHE)
+def report_task(services: Services, campaign: str | None) -> list[str]:
+    """The campaign report (HTML and xlsx per city and for all three), attached to the run."""
+    from flows.steps_report import report_step
+
+    written = report_step(services, campaign=campaign, progress=_log)
+    create_markdown_artifact(key="campaign-report", markdown=written.markdown)
+    return [str(p) for p in written.paths]
+
+
 @task(name="campaign-progress", cache_policy=NO_CACHE)
 def progress_artifacts(services: Services, city: City | None, campaign: str | None) -> list[dict[str, Any]]:
     """Campaign progress per city as table artifacts (one row per department)."""
@@ -124,8 +134,10 @@ def collect_responses(campaign: str | None = None) -> dict[str, Any]:
     if validation:
         create_markdown_artifact(key="findings-summary", markdown=_findings_markdown(validation))
     rates = progress_artifacts(services, None, campaign)
+    reports = report_task(services, campaign) if collected["outcomes"] else []
     services.close()
-    return {"collected": collected["totals"], "feedback": sent, "validation": validation, "response_rates": rates}
+    return {"collected": collected["totals"], "feedback": sent, "validation": validation, "response_rates": rates,
+            "reports": reports}
 
 
 @flow(name="validate-inventory", log_prints=True)
@@ -141,6 +153,7 @@ def validate_inventory(city: City | None = None, quality: bool = True, online: b
         report: Any = quality_task(services, city, online)
         create_markdown_artifact(key="quality-summary", markdown=_quality_markdown(report))
         result["quality"] = {c: g.as_dict() for c, g in report.cities.items()}
+        result["reports"] = report_task(services, None)
     services.close()
     return result
 

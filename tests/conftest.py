@@ -107,15 +107,26 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def tool_or_skip(names: tuple[str, ...], package: str, required_by: str) -> str:
+    """A program's path; without it the test skips, or fails when the variable ``required_by`` is 1 (CI)."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = f"{names[0]} is not installed (Debian package {package})"
+    if _required(required_by):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def libreoffice_or_skip() -> str:
-    """LibreOffice's binary; skips without it, fails instead under ``INVENTUR_REQUIRE_LIBREOFFICE=1`` (CI)."""
-    binary = shutil.which("soffice") or shutil.which("libreoffice")
-    if binary is None:
-        message = "LibreOffice is not installed (Debian package libreoffice-calc-nogui)"
-        if _required("INVENTUR_REQUIRE_LIBREOFFICE"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return binary
+    """LibreOffice's binary (INVENTUR_REQUIRE_LIBREOFFICE=1 in CI)."""
+    return tool_or_skip(("soffice", "libreoffice"), "libreoffice-calc-nogui", "INVENTUR_REQUIRE_LIBREOFFICE")
+
+
+def chromium_or_skip() -> str:
+    """Chromium's binary (INVENTUR_REQUIRE_CHROMIUM=1 in CI)."""
+    return tool_or_skip(("chromium", "chromium-browser"), "chromium", "INVENTUR_REQUIRE_CHROMIUM")
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ def test_demo_completes_and_prints_its_summary(tmp_path: Path, cli_env: dict[str
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     for line in ("Summary", "63 workbooks for 63 departments of 3 cities", "feedback workbooks", "approved by",
-                 "DCAT-AP.de:", "Where to look", "validation report:", "inventur portal up"):
+                 "DCAT-AP.de:", "Where to look", "validation report:", "campaign report (HTML):", "inventur portal up"):
         assert line in out, line
     store = Store.open(f"sqlite:///{workdir / 'inventur.db'}")
     with store.session() as s:

@@ -71,7 +71,8 @@ def test_flows_distribute_collect_validate_nightly(pipeline_env: Path) -> None:
     assert all((share / d.code / "outbox" / f"augsburg_{d.code}_{CAMPAIGN}_Rueckmeldung.xlsx").exists() for d in answered)
     assert _count(pipeline_env, Entry) == 15
     assert _count(pipeline_env, FindingRow, FindingRow.stage == "validate") > 0
-    assert "findings-summary" in _artifact_keys()
+    assert {"findings-summary", "campaign-report"} <= _artifact_keys()
+    assert any(p.endswith("bericht-gesamt.html") for p in result["reports"])
 
     checked = validate_inventory(city="augsburg", quality=True, online=False)
     assert checked["validation"]["checked"] == 15
