@@ -285,9 +285,9 @@ def db_upgrade(app: App) -> None:
     app.console.print(f"schema revision: {current_revision(app.store.engine)}")
 
 
-from flows import cli_demo, cli_portal, cli_review, cli_survey  # noqa: E402  (command modules register themselves)
+from flows import cli_demo, cli_portal, cli_report, cli_review, cli_survey  # noqa: E402  (modules register themselves)
 
-for _module in (cli_survey, cli_review, cli_portal, cli_demo):
+for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report):
     _module.register(cli)
 
 
