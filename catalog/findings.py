@@ -191,6 +191,37 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "Hinweis: {city_name} hat einen ähnlichen Datenbestand erfasst: {others}.",
         "{city_name} has inventoried a similar dataset: {others_en}.",
     ),
+    # harvest
+    "department-unmapped": (
+        "warning",
+        "Die Organisation „{value}“ der Quelle {source} ist keiner Dienststelle zugeordnet; der Datenbestand "
+        "wurde vorläufig {department} zugeordnet. Bitte die Zuordnung in der Quellenliste ergänzen.",
+        "Remote organisation {value!r} of {source} is not mapped to a department; assigned to {department}.",
+    ),
+    "department-unknown": (
+        "warning",
+        "Die Organisation „{value}“ der Quelle {source} ist keiner Dienststelle zugeordnet und die Quelle hat "
+        "keine Standard-Dienststelle: „{title}“ wurde nicht übernommen.",
+        "Remote organisation {value!r} of {source} maps to no department and the source has no default "
+        "department: {title!r} was skipped.",
+    ),
+    "remote-gone": (
+        "warning",
+        "Der Datenbestand ist in der Quelle {source} nicht mehr vorhanden. {consequence}",
+        "The record is no longer at its source {source}. {consequence_en}",
+    ),
+    "remote-record-skipped": (
+        "warning",
+        "Ein Datensatz der Quelle {source} wurde nicht übernommen: {reason_de}",
+        "A record of {source} was skipped: {reason}",
+    ),
+    "harvest-incomplete": (
+        "warning",
+        "Die Quelle {source} wurde nicht vollständig gelesen ({reason_de}). Datenbestände, die dort fehlen, "
+        "werden deshalb diesmal nicht als entfernt markiert.",
+        "The source {source} was not read completely ({reason}); records missing from it are not marked "
+        "gone this time.",
+    ),
 }
 
 

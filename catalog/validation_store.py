@@ -152,7 +152,7 @@ def _cells_with_value_findings(session: Session, entry_ids: list[int]) -> set[tu
         return set()
     rows = session.execute(
         select(FindingRow.entry_id, FindingRow.field).where(
-            FindingRow.stage == "normalise", FindingRow.is_open.is_(True), FindingRow.severity != "info",
+            FindingRow.stage.in_(("normalise", "harvest")), FindingRow.is_open.is_(True), FindingRow.severity != "info",
             FindingRow.entry_id.in_(entry_ids),
         )
     )

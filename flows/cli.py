@@ -285,9 +285,16 @@ def db_upgrade(app: App) -> None:
     app.console.print(f"schema revision: {current_revision(app.store.engine)}")
 
 
-from flows import cli_demo, cli_portal, cli_report, cli_review, cli_survey  # noqa: E402  (modules register themselves)
+from flows import (  # noqa: E402  (command modules register themselves)
+    cli_demo,
+    cli_harvest,
+    cli_portal,
+    cli_report,
+    cli_review,
+    cli_survey,
+)
 
-for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report):
+for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest):
     _module.register(cli)
 
 

@@ -70,6 +70,27 @@ def report_task(services: Services, campaign: str | None) -> list[str]:
     return [str(p) for p in written.paths]
 
 
+def _unreachable(_task: Any, _run: Any, state: Any) -> bool:
+    """Retry a harvest only when its source could not be reached (a bad address or file will not heal)."""
+    from connectors.harvest_http import SourceUnavailable
+
+    try:
+        state.result()
+    except SourceUnavailable:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="harvest-source", retries=2, retry_delay_seconds=120, retry_condition_fn=_unreachable,
+      timeout_seconds=3600, cache_policy=NO_CACHE)
+def harvest_task(services: Services, config: Any, full: bool) -> dict[str, Any]:
+    from flows.steps_harvest import run_source
+
+    return run_source(services, config, full=full, progress=_log).summary()
+
+
 @task(name="campaign-progress", cache_policy=NO_CACHE)
 def progress_artifacts(services: Services, city: City | None, campaign: str | None) -> list[dict[str, Any]]:
     """Campaign progress per city as table artifacts (one row per department)."""
@@ -158,10 +179,44 @@ def validate_inventory(city: City | None = None, quality: bool = True, online: b
     return result
 
 
+@flow(name="harvest-sources", log_prints=True)
+def harvest_sources(names: list[str] | None = None, due_only: bool = True, full: bool = False) -> dict[str, Any]:
+    """Harvest the configured sources (INVENTUR_SOURCES_FILE): with ``due_only`` those whose own cron
+    ``schedule`` fired since their last harvest; a failing source does not stop the others; validate once."""
+    from connectors.harvest_sources import select_sources
+    from flows.steps_harvest import due_sources, load_harvest_sources
+
+    services = _services()
+    if services.settings.sources_file is None:
+        _log("no sources file configured (INVENTUR_SOURCES_FILE): nothing to harvest")
+        services.close()
+        return {"sources": {}, "failed": {}}
+    configs = select_sources(load_harvest_sources(services), names)
+    if due_only:
+        configs = due_sources(services, configs)
+    done: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for config in configs:
+        try:
+            done[config.name] = harvest_task(services, config, full)
+        except Exception as exc:  # one source's failure is reported, the others still run
+            failed[config.name] = str(exc)
+            get_run_logger().error(f"{config.name}: {exc}")
+    changed = any((s.get("created") or 0) + (s.get("updated") or 0) + (s.get("gone") or 0) for s in done.values())
+    validation = validate_task(services, None, True) if changed else {}
+    rows = [{"Quelle": n, **{k: v for k, v in s.items() if isinstance(v, (int, str))}} for n, s in done.items()]
+    rows += [{"Quelle": n, "Fehler": e} for n, e in failed.items()]
+    if rows:
+        create_table_artifact(key="harvest-summary", table=rows, description="Harvest der konfigurierten Quellen")
+    services.close()
+    return {"sources": done, "failed": failed, "validation": validation}
+
+
 @flow(name="nightly", log_prints=True)
 def nightly(quality: bool = False, online: bool = True) -> dict[str, Any]:
-    """The nightly run: collect the returns and validate what changed (harvest and publish join here);
+    """The nightly run: collect the returns, harvest the sources, validate what changed (publish joins here);
     the quality score with its URL checks runs in the per-city validation deployments."""
     collected = collect_responses()
+    harvested = harvest_sources(due_only=True)
     checked = validate_inventory(quality=quality, online=online)
-    return {"collect": collected, "validate": checked}
+    return {"collect": collected, "harvest": harvested, "validate": checked}

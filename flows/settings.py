@@ -44,10 +44,36 @@ class Settings(BaseSettings):
     )
     ckan_url: str | None = Field(default=None, description="CKAN portal to publish to, e.g. http://127.0.0.1:5050.")
     ckan_token: SecretStr | None = Field(default=None, description="API token of the CKAN portal.")
+    ckan_url_muenchen: str | None = Field(
+        default=None, description="München's own CKAN portal (instead of INVENTUR_CKAN_URL) for publishing."
+    )
+    ckan_token_muenchen: SecretStr | None = Field(
+        default=None, description="API token of München's portal (default: INVENTUR_CKAN_TOKEN)."
+    )
+    ckan_url_augsburg: str | None = Field(
+        default=None, description="Augsburg's own CKAN portal (instead of INVENTUR_CKAN_URL) for publishing."
+    )
+    ckan_token_augsburg: SecretStr | None = Field(
+        default=None, description="API token of Augsburg's portal (default: INVENTUR_CKAN_TOKEN)."
+    )
+    ckan_url_nuernberg: str | None = Field(
+        default=None, description="Nürnberg's own CKAN portal (instead of INVENTUR_CKAN_URL) for publishing."
+    )
+    ckan_token_nuernberg: SecretStr | None = Field(
+        default=None, description="API token of Nürnberg's portal (default: INVENTUR_CKAN_TOKEN)."
+    )
+    publish_concurrency: int = Field(
+        default=4, ge=1, le=32, description="Parallel write calls to a CKAN portal while publishing."
+    )
     portal_dir: Path | None = Field(
         default=None, description="Folder of the local development portal. Default: <data_dir>/portal."
     )
     http_timeout: float = Field(default=20.0, description="Timeout in seconds of every network call.")
+    sources_file: Path | None = Field(
+        default=None,
+        description="YAML file of the harvest sources (name, city, kind ckan|dcat|sql, url, departments, "
+        "schedule) that `inventur harvest sources` and the scheduled flows run; see harvest-sources.example.yaml.",
+    )
     lock_wait: float = Field(
         default=600.0, description="Seconds a run waits for another run of the same kind (collect, publish, ...) to end."
     )

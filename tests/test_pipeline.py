@@ -84,3 +84,31 @@ def test_flows_distribute_collect_validate_nightly(pipeline_env: Path) -> None:
     again = nightly(online=False)
     assert again["collect"]["collected"]["duplicate"] == 3 and again["collect"]["collected"]["created"] == 0
     assert _count(pipeline_env, Entry) == 15 and _count(pipeline_env, ReceivedFile) == 3
+
+
+def test_harvest_flow_runs_due_sources(pipeline_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from flows.pipeline import harvest_sources
+
+    data = Path(__file__).parent / "data" / "harvest"
+    dept = __import__("catalog.organisation", fromlist=["x"]).load_organisation().departments_of("nuernberg")[0].code
+    sources = pipeline_env / "sources.yaml"
+    sources.write_text(yaml.safe_dump({"sources": [
+        {"name": "katalog", "city": "nuernberg", "kind": "dcat", "url": str(data / "ttl" / "page-1.ttl"),
+         "department": dept, "schedule": "0 3 * * *"},
+        {"name": "kaputt", "city": "nuernberg", "kind": "dcat", "url": str(pipeline_env / "missing.ttl"),
+         "department": dept},
+    ]}))
+    monkeypatch.setenv("INVENTUR_SOURCES_FILE", str(sources))
+    first = harvest_sources()
+    assert first["sources"]["katalog"]["created"] > 0 and "kaputt" in first["failed"]
+    created = _count(pipeline_env, Entry)
+    assert created == first["sources"]["katalog"]["created"]
+    assert first["validation"]["checked"] == created
+    again = harvest_sources()  # katalog's schedule has not fired since: only the unscheduled source is due
+    assert "katalog" not in again["sources"] and "kaputt" in again["failed"]
+    forced = harvest_sources(due_only=False, names=["katalog"])
+    assert forced["sources"]["katalog"]["created"] == 0 and forced["sources"]["katalog"]["updated"] == 0
+    assert _count(pipeline_env, Entry) == created
+    assert "harvest-summary" in _artifact_keys()

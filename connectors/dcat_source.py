@@ -1,0 +1,383 @@
+"""A DCAT-AP / DCAT-AP.de catalog as a harvest source: Turtle, RDF/XML or JSON-LD, from a URL or a file.
+
+:class:`DcatSource` reads a catalog page by page along its Hydra paging (``hydra:next`` or
+``hydra:nextPage`` of a ``hydra:PagedCollection`` or ``hydra:PartialCollectionView``, as ckanext-dcat
+and GovData page their catalogs). The walk is guarded: a page already read (a loop back to page 1)
+or more than ``max_pages`` pages end it, and the read counts as incomplete, so that nothing is marked
+gone on a partial view. A next page is followed only on the same kind of location as the first (a
+web catalog cannot send the harvester into the local file system).
+
+:func:`dataset_records` maps each ``dcat:Dataset`` to the raw record of the survey's fields, as the
+catalog says it; normalisation reads it exactly like a survey answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.request import url2pathname
+
+import requests
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
+from rdflib.term import Node
+
+from catalog.harvest import HarvestedRecord, Skipped, inventur_identifier, machine_date
+from catalog.organisation import City
+from connectors.harvest_http import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_BACKOFF,
+    MAX_BYTES,
+    SourceInvalid,
+    SourceUnavailable,
+    SourceUnreadable,
+    fetch,
+)
+
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+SCHEMA = Namespace("http://schema.org/")
+SCHEMA_S = Namespace("https://schema.org/")
+SKOS_PREF = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
+
+ACCEPT = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.9, application/n-triples;q=0.5, */*;q=0.1"
+DEFAULT_MAX_PAGES = 1000
+
+_BY_TYPE = {
+    "text/turtle": "turtle", "application/x-turtle": "turtle", "text/n3": "n3",
+    "application/rdf+xml": "xml", "application/xml": "xml", "text/xml": "xml",
+    "application/ld+json": "json-ld", "application/json": "json-ld",
+    "application/n-triples": "nt", "application/n-quads": "nquads", "application/trig": "trig",
+}
+_BY_SUFFIX = {
+    ".ttl": "turtle", ".turtle": "turtle", ".n3": "n3", ".rdf": "xml", ".xml": "xml", ".owl": "xml",
+    ".jsonld": "json-ld", ".json": "json-ld", ".nt": "nt", ".nq": "nquads", ".trig": "trig",
+}
+
+
+def _syntax(location: str, content_type: str | None, content: bytes) -> list[str]:
+    """The RDF syntaxes worth trying for a page, most likely first."""
+    guesses: list[str] = []
+    if content_type in _BY_TYPE:
+        guesses.append(_BY_TYPE[content_type])
+    suffix = Path(urlsplit(location).path).suffix.lower()
+    if suffix in _BY_SUFFIX:
+        guesses.append(_BY_SUFFIX[suffix])
+    head = content.lstrip()[:1]
+    guesses += ["json-ld"] if head in (b"{", b"[") else ["xml"] if head == b"<" else ["turtle"]
+    guesses += ["turtle", "xml", "json-ld"]
+    return list(dict.fromkeys(guesses))
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    """A default timeout for sockets opened meanwhile: rdflib fetches a JSON-LD page's remote ``@context``
+    with urllib and no timeout of its own, and that fetch must not hang a harvest."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(before)
+
+
+def parse_page(content: bytes, *, location: str, content_type: str | None = None, timeout: float = 20.0) -> Graph:
+    """One catalog page as a graph, in whichever of Turtle, RDF/XML or JSON-LD it is written."""
+    problems: list[str] = []
+    for syntax in _syntax(location, content_type, content):
+        graph = Graph()
+        try:
+            with _socket_timeout(timeout):
+                graph.parse(data=content, format=syntax, publicID=location)
+        except Exception as exc:  # rdflib's parsers raise many kinds of errors for foreign syntax
+            problems.append(f"{syntax}: {str(exc)[:120]}")
+            continue
+        return graph
+    raise SourceUnreadable(f"{location} is no RDF catalog ({'; '.join(problems)})")
+
+
+def next_page(graph: Graph) -> str | None:
+    """The next page of a Hydra-paged catalog (``hydra:next`` / ``hydra:nextPage``), or None."""
+    pagers = {*graph.subjects(RDF.type, HYDRA.PagedCollection), *graph.subjects(RDF.type, HYDRA.PartialCollectionView)}
+    linking = {*graph.subjects(HYDRA.next, None), *graph.subjects(HYDRA.nextPage, None)}
+    candidates = sorted(pagers, key=str) or sorted(linking, key=str)
+    for subject in candidates:
+        for predicate in (HYDRA.next, HYDRA.nextPage):
+            target = _one(graph, subject, predicate)
+            if target is not None and str(target).strip():
+                return str(target).strip()
+    return None
+
+
+# -- mapping a dataset to a raw record --------------------------------------------------------------------
+
+
+def _stable_key(graph: Graph, node: Node) -> str:
+    """A sort key that does not change between reads: an IRI itself, a blank node by what it says
+    (blank node ids are new on every parse, and an order by them would change the record each time)."""
+    if not isinstance(node, BNode):
+        return str(node)
+    said = sorted((str(p), str(o)) for p, o in graph.predicate_objects(node) if not isinstance(o, BNode))
+    return "~" + repr(said)
+
+
+def _one(graph: Graph, subject: Node, predicate: URIRef) -> Node | None:
+    """One object of ``predicate``, the same one on every read when there are several."""
+    return min(graph.objects(subject, predicate), key=lambda o: _stable_key(graph, o), default=None)
+
+
+def _objects(graph: Graph, subject: Node, predicate: URIRef) -> list[Node]:
+    return sorted(graph.objects(subject, predicate), key=lambda o: _stable_key(graph, o))
+
+
+def _pick_literal(values: list[Node]) -> str | None:
+    """A text in German if there is one, else without language, else English, else any (the same on
+    every read: candidates in a fixed order)."""
+    values = sorted(values, key=str)
+    literals = [v for v in values if isinstance(v, Literal)]
+    for wanted in ("de", None, "en"):
+        for lit in literals:
+            lang = (lit.language or "").split("-")[0].lower() or None
+            if lang == wanted and str(lit).strip():
+                return str(lit)
+    return next((str(v) for v in values if str(v).strip()), None)
+
+
+def _text(graph: Graph, subject: Node, predicate: URIRef) -> str | None:
+    return _pick_literal(list(graph.objects(subject, predicate)))
+
+
+def _term(graph: Graph, node: Node) -> str | None:
+    """A coded value: an IRI as is; a literal as its text; a blank node by its label or value."""
+    if isinstance(node, URIRef):
+        return str(node)
+    if isinstance(node, Literal):
+        return str(node).strip() or None
+    if isinstance(node, BNode):
+        return _text(graph, node, RDFS.label) or _text(graph, node, RDF.value) or _text(graph, node, SKOS_PREF)
+    return None
+
+
+def _terms(graph: Graph, subject: Node, predicate: URIRef) -> list[str]:
+    out: list[str] = []
+    for node in graph.objects(subject, predicate):
+        value = _term(graph, node)
+        if value and value not in out:
+            out.append(value)
+    return sorted(out)
+
+
+def _date(graph: Graph, subject: Node, *predicates: URIRef) -> Any:
+    for predicate in predicates:
+        value = _one(graph, subject, predicate)
+        if isinstance(value, Literal):
+            python = value.toPython()
+            return machine_date(python if not isinstance(python, Literal) else str(python))
+    return None
+
+
+def _email(graph: Graph, contact: Node) -> str | None:
+    value = _one(graph, contact, VCARD.hasEmail)
+    if isinstance(value, BNode):
+        value = _one(graph, value, VCARD.value) or value
+    if value is None:
+        return None
+    text = str(value).strip()
+    # mailto: is how RDF writes an e-mail address, not a spelling to correct
+    return text[len("mailto:"):] if text.lower().startswith("mailto:") else text
+
+
+def _distributions(graph: Graph, dataset: Node) -> list[Node]:
+    return sorted(graph.objects(dataset, DCAT.distribution), key=lambda d: _stable_key(graph, d))
+
+
+def _spatial(graph: Graph, dataset: Node, city: City) -> str | None:
+    uris = {str(u).rstrip("/") for p in (DCATDE.politicalGeocodingURI, DCTERMS.spatial) for u in graph.objects(dataset, p)}
+    return "gesamtes Stadtgebiet" if city.geocoding_uri.rstrip("/") in uris else None
+
+
+def _publisher(graph: Graph, dataset: Node) -> str | None:
+    publisher = _one(graph, dataset, DCTERMS.publisher)
+    if publisher is None:
+        return None
+    return _text(graph, publisher, FOAF.name) or (str(publisher) if isinstance(publisher, URIRef) else None)
+
+
+def dataset_record(graph: Graph, dataset: Node, *, city: City, remote_id: str) -> HarvestedRecord:
+    """The raw record of one ``dcat:Dataset`` (field key -> value as the catalog says it)."""
+    distributions = _distributions(graph, dataset)
+    contact = _one(graph, dataset, DCAT.contactPoint)
+    licences = [v for d in distributions for v in _terms(graph, d, DCTERMS.license)] or _terms(graph, dataset, DCTERMS.license)
+    attribution = next(
+        (t for d in distributions if (t := _text(graph, d, DCATDE.licenseAttributionByText))), None
+    ) or _text(graph, dataset, DCATDE.licenseAttributionByText)
+    formats: list[str] = []
+    for dist in distributions:
+        for fmt in _terms(graph, dist, DCTERMS.format):
+            if fmt not in formats:
+                formats.append(fmt)
+    access = next(
+        (str(u) for d in distributions for p in (DCAT.accessURL, DCAT.downloadURL) for u in _objects(graph, d, p)), None
+    ) or next((str(u) for u in _objects(graph, dataset, DCAT.landingPage)), None)
+    temporal = _one(graph, dataset, DCTERMS.temporal)
+    keywords = [str(k) for k in graph.objects(dataset, DCAT.keyword) if isinstance(k, Literal)
+                and (k.language or "de").split("-")[0].lower() in ("de", "")]
+    raw: dict[str, Any] = {
+        "title": _text(graph, dataset, DCTERMS.title),
+        "description": _text(graph, dataset, DCTERMS.description),
+        "theme": "; ".join(_terms(graph, dataset, DCAT.theme)) or None,
+        "keywords": "; ".join(sorted(set(keywords))) or None,
+        "contact_name": _text(graph, contact, VCARD.fn) if contact is not None else None,
+        "contact_email": _email(graph, contact) if contact is not None else None,
+        "access_rights": next(iter(_terms(graph, dataset, DCTERMS.accessRights)), None),
+        "license": licences[0] if licences else None,
+        "attribution": attribution,
+        "formats": "; ".join(formats) or None,
+        "access_url": access,
+        "frequency": next(iter(_terms(graph, dataset, DCTERMS.accrualPeriodicity)), None),
+        "temporal_start": _date(graph, temporal, DCAT.startDate, SCHEMA.startDate, SCHEMA_S.startDate)
+        if temporal is not None else None,
+        "temporal_end": _date(graph, temporal, DCAT.endDate, SCHEMA.endDate, SCHEMA_S.endDate)
+        if temporal is not None else None,
+        "spatial": _spatial(graph, dataset, city),
+        "last_updated": _date(graph, dataset, DCTERMS.modified),
+        "hvd_category": next(iter(_terms(graph, dataset, DCATAP.hvdCategory)), None),
+    }
+    modified = _one(graph, dataset, DCTERMS.modified)
+    return HarvestedRecord(
+        remote_id=remote_id,
+        raw={k: v for k, v in raw.items() if v not in (None, "")},
+        remote_modified=str(modified) if modified is not None else None,
+        identifier=inventur_identifier(_text(graph, dataset, DCTERMS.identifier), city.prefix),
+        organization=_publisher(graph, dataset),
+        link=remote_id if remote_id.startswith(("http://", "https://")) else None,
+    )
+
+
+def dataset_records(graph: Graph, *, city: City) -> tuple[list[HarvestedRecord], list[Skipped]]:
+    """Every ``dcat:Dataset`` of a page; a dataset without IRI or identifier cannot be recognised again
+    and is skipped (reported)."""
+    records: list[HarvestedRecord] = []
+    skipped: list[Skipped] = []
+    for dataset in sorted(set(graph.subjects(RDF.type, DCAT.Dataset)), key=lambda d: _stable_key(graph, d)):
+        remote_id = str(dataset) if isinstance(dataset, URIRef) else _text(graph, dataset, DCTERMS.identifier)
+        if not remote_id:
+            title = _text(graph, dataset, DCTERMS.title) or "?"
+            skipped.append(Skipped(
+                value=title, reason="a dataset without IRI and without dct:identifier cannot be recognised again",
+                reason_de="Der Datensatz hat weder eine IRI noch eine dct:identifier und kann nicht wiedererkannt werden.",
+            ))
+            continue
+        records.append(dataset_record(graph, dataset, city=city, remote_id=remote_id))
+    return records, skipped
+
+
+# -- reading a catalog ------------------------------------------------------------------------------------
+
+
+def _is_web(location: str) -> bool:
+    return location.lower().startswith(("http://", "https://"))
+
+
+def _page_key(location: str) -> str:
+    return urldefrag(location)[0].rstrip("/")
+
+
+@dataclass
+class DcatSource:
+    """A catalog at a URL or in a file, read page by page along its Hydra paging.
+
+    After :meth:`pages` is consumed, ``incomplete`` says why the read stopped early (English, German) or is
+    None, ``skipped`` holds the datasets that could not be mapped, ``pages_read`` counts the pages.
+    """
+
+    location: str
+    city: City
+    timeout: float = 20.0
+    attempts: int = DEFAULT_ATTEMPTS
+    backoff: float = DEFAULT_BACKOFF
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_bytes: int = MAX_BYTES
+    incomplete: tuple[str, str] | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+    pages_read: int = 0
+    source: str = field(init=False, default="")
+    _http: requests.Session | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if _is_web(self.location):
+            self.source = self.location.strip()
+        else:
+            path = Path(url2pathname(urlsplit(self.location).path) if self.location.startswith("file:") else self.location)
+            if not path.is_file():
+                raise FileNotFoundError(f"no catalog file at {self.location}")
+            self.source = path.resolve().as_uri()
+
+    @property
+    def is_web(self) -> bool:
+        return _is_web(self.source)
+
+    def _read(self, location: str) -> tuple[bytes, str | None, str]:
+        if _is_web(location):
+            if self._http is None:
+                self._http = requests.Session()
+            got = fetch(location, http=self._http, timeout=self.timeout, accept=ACCEPT, attempts=self.attempts,
+                        backoff=self.backoff, max_bytes=self.max_bytes)
+            return got.content, got.content_type, got.url
+        path = Path(url2pathname(urlsplit(location).path))
+        try:
+            if path.stat().st_size > self.max_bytes:
+                raise SourceInvalid(f"{path} is larger than {self.max_bytes // (1024 * 1024)} MiB")
+            return path.read_bytes(), None, location
+        except OSError as exc:
+            if location == self.source:
+                raise FileNotFoundError(f"cannot read the catalog file {path}: {exc.strerror}") from exc
+            raise SourceUnavailable(f"the next catalog page {path} cannot be read: {exc.strerror}") from exc
+
+    def pages(self) -> Iterator[list[HarvestedRecord]]:
+        """The datasets of each page, first page first."""
+        location: str | None = self.source
+        seen: set[str] = set()
+        while location is not None:
+            if _page_key(location) in seen:
+                self.incomplete = (f"the paging returns to {location}, a page already read",
+                                   f"die Seitenfolge führt zurück zu {location}, einer schon gelesenen Seite")
+                return
+            if self.pages_read >= self.max_pages:
+                self.incomplete = (f"more than {self.max_pages} pages", f"mehr als {self.max_pages} Seiten")
+                return
+            seen.add(_page_key(location))
+            content, content_type, where = self._read(location)
+            try:
+                graph = parse_page(content, location=where, content_type=content_type, timeout=self.timeout)
+            except SourceUnreadable as exc:
+                if _is_web(where):
+                    raise
+                raise SourceInvalid(str(exc)) from exc  # a local file that is no catalog: a wrong argument
+            self.pages_read += 1
+            records, skipped = dataset_records(graph, city=self.city)
+            self.skipped += skipped
+            yield records
+            following = next_page(graph)
+            location = self._follow(where, following) if following else None
+
+    def _follow(self, current: str, target: str) -> str | None:
+        """The absolute next page; a link to another kind of location ends the read as incomplete."""
+        absolute = urljoin(current, target)
+        if _is_web(absolute) != _is_web(self.source) or not (_is_web(absolute) or absolute.startswith("file:")):
+            self.incomplete = (f"the next page {absolute} is not where the catalog is",
+                               f"die nächste Seite {absolute} liegt nicht dort, wo der Katalog liegt")
+            return None
+        return absolute
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None

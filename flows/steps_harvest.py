@@ -1,0 +1,245 @@
+"""The harvest steps as plain functions over :class:`flows.services.Services`.
+
+The CLI commands call them directly and the Prefect flows wrap them as tasks. Each step builds the
+connector from the settings (timeouts), feeds its records to :class:`catalog.harvest.Harvest`, and
+validates the inventory afterwards when the harvest changed it. Every step returns the same summary:
+``{"sources": [run summary, ...], "failed": [{"name", "error", "exit"}, ...], "validation": {...} | None}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from flows.services import Services
+
+if TYPE_CHECKING:
+    from catalog.harvest import HarvestReport
+    from connectors.harvest_sources import SourceConfig
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def _summary(
+    services: Services,
+    reports: Sequence[HarvestReport],
+    *,
+    failed: Sequence[Mapping[str, Any]] = (),
+    validate: bool,
+    progress: Progress,
+) -> dict[str, Any]:
+    """The step's summary; validation runs when any harvest changed the inventory."""
+    validation = None
+    if validate and any(r.changed for r in reports):
+        from flows.steps import validate_step
+
+        validation = validate_step(services, progress=progress)
+    return {"sources": [r.summary() for r in reports], "failed": list(failed), "validation": validation}
+
+
+def _said(report: HarvestReport, progress: Progress) -> HarvestReport:
+    progress(
+        f"{report.name or report.source}: {report.records} read, {report.created} new, {report.updated} changed, "
+        f"{report.unchanged} unchanged, {len(report.gone)} gone, {report.skipped} skipped"
+        + ("" if report.complete else " (incomplete read: nothing marked gone)")
+    )
+    return report
+
+
+def run_ckan(
+    services: Services,
+    url: str,
+    *,
+    city: str,
+    organization: str | None = None,
+    department: str | None = None,
+    departments: Mapping[str, str] | None = None,
+    full: bool = False,
+    name: str | None = None,
+    progress: Progress = _quiet,
+) -> HarvestReport:
+    """Harvest a CKAN portal (one organisation, or all): incrementally from the last run's high-water mark
+    unless ``full``; the portal's complete id list then tells what is gone."""
+    from catalog.harvest import Harvest, HarvestTarget, previous_high_water
+    from connectors.ckan_source import CkanSource, package_record
+
+    settings = services.settings
+    organisation = services.organisation
+    target_city = organisation.city(city)
+    with CkanSource(url, timeout=settings.http_timeout) as source:
+        target = HarvestTarget(
+            source=source.url, kind="ckan", city=city, department=department, departments=dict(departments or {}),
+            scope=frozenset({organization}) if organization else None, name=name,
+        )
+        since = None
+        if not full:
+            with services.store.session() as session:
+                since = previous_high_water(session, target.source, target.scope)
+        harvest = Harvest(services.store, organisation, target, since=since)
+        progress(f"{name or source.url}: reading packages" + (f" modified since {since}" if since else " (all)"))
+        try:
+            for number, page in enumerate(source.package_pages(organization=organization, since=since), start=1):
+                harvest.add(package_record(p, portal=source.url, city=target_city) for p in page if p.get("id"))
+                progress(f"{name or source.url}: page {number}, {len(page)} packages")
+            present = source.package_ids(organization=organization) if since else set(harvest.seen)
+        except BaseException as exc:
+            harvest.fail(exc)
+            raise
+    return _said(harvest.finish(present=present), progress)
+
+
+def run_dcat(
+    services: Services,
+    location: str,
+    *,
+    city: str,
+    department: str | None = None,
+    departments: Mapping[str, str] | None = None,
+    max_pages: int | None = None,
+    name: str | None = None,
+    progress: Progress = _quiet,
+) -> HarvestReport:
+    """Harvest a DCAT-AP(.de) catalog at a URL or in a file, along its Hydra paging."""
+    from catalog.harvest import HarvestTarget, harvest_records
+    from connectors.dcat_source import DEFAULT_MAX_PAGES, DcatSource
+
+    settings = services.settings
+    organisation = services.organisation
+    source = DcatSource(location, city=organisation.city(city), timeout=settings.http_timeout,
+                        max_pages=max_pages or DEFAULT_MAX_PAGES)
+    target = HarvestTarget(source=source.source, kind="dcat", city=city, department=department,
+                           departments=dict(departments or {}), name=name)
+    try:
+        report = harvest_records(services.store, organisation, target, source.pages(),
+                                 skipped=lambda: source.skipped, incomplete=lambda: source.incomplete)
+    finally:
+        source.close()
+    progress(f"{name or source.source}: {source.pages_read} pages")
+    return _said(report, progress)
+
+
+def run_sql(
+    services: Services,
+    url: str,
+    *,
+    city: str,
+    department: str,
+    schemas: Sequence[str] = (),
+    name: str | None = None,
+    progress: Progress = _quiet,
+) -> HarvestReport:
+    """Propose one entry per table and view of a department's database (origin ``proposal``)."""
+    from catalog.harvest import HarvestTarget, harvest_records
+    from connectors.sql_source import DatabaseSource
+
+    organisation = services.organisation
+    organisation.department(city, department)
+    with DatabaseSource(url, timeout=services.settings.http_timeout, schemas=schemas) as database:
+        records = database.records()
+        source = database.source
+    progress(f"{name or source}: {len(records)} tables and views")
+    target = HarvestTarget(source=source, kind="sql", city=city, department=department,
+                           scope=frozenset(schemas) if schemas else None, origin="proposal", name=name)
+    return _said(harvest_records(services.store, organisation, target, [records]), progress)
+
+
+def harvest_ckan(services: Services, url: str, *, city: str, organization: str | None = None,
+                 department: str | None = None, departments: Mapping[str, str] | None = None, full: bool = False,
+                 validate: bool = True, progress: Progress = _quiet) -> dict[str, Any]:
+    """Harvest a CKAN portal, then validate (see :func:`run_ckan`)."""
+    report = run_ckan(services, url, city=city, organization=organization, department=department,
+                      departments=departments, full=full, progress=progress)
+    return _summary(services, [report], validate=validate, progress=progress)
+
+
+def harvest_dcat(services: Services, location: str, *, city: str, department: str | None = None,
+                 departments: Mapping[str, str] | None = None, max_pages: int | None = None, validate: bool = True,
+                 progress: Progress = _quiet) -> dict[str, Any]:
+    """Harvest a DCAT catalog, then validate (see :func:`run_dcat`)."""
+    report = run_dcat(services, location, city=city, department=department, departments=departments,
+                      max_pages=max_pages, progress=progress)
+    return _summary(services, [report], validate=validate, progress=progress)
+
+
+def harvest_sql(services: Services, url: str, *, city: str, department: str, schemas: Sequence[str] = (),
+                validate: bool = True, progress: Progress = _quiet) -> dict[str, Any]:
+    """Propose entries from a database, then validate (see :func:`run_sql`)."""
+    report = run_sql(services, url, city=city, department=department, schemas=schemas, progress=progress)
+    return _summary(services, [report], validate=validate, progress=progress)
+
+
+def load_harvest_sources(services: Services) -> list[SourceConfig]:
+    """The configured sources (``INVENTUR_SOURCES_FILE``)."""
+    from connectors.harvest_sources import SourcesFileError, load_sources
+
+    path = services.settings.sources_file
+    if path is None:
+        raise SourcesFileError("no sources file configured: set INVENTUR_SOURCES_FILE (see harvest-sources.example.yaml)")
+    return load_sources(path, services.organisation)
+
+
+def run_source(services: Services, config: SourceConfig, *, full: bool = False, progress: Progress = _quiet) -> HarvestReport:
+    """Harvest one configured source (its URL's ``${NAME}`` placeholders filled from the environment)."""
+    url = config.address(os.environ)
+    if config.kind == "ckan":
+        return run_ckan(services, url, city=config.city, organization=config.organization,
+                        department=config.department, departments=config.organisations, full=full, name=config.name,
+                        progress=progress)
+    if config.kind == "dcat":
+        return run_dcat(services, url, city=config.city, department=config.department,
+                        departments=config.organisations, max_pages=config.max_pages, name=config.name,
+                        progress=progress)
+    assert config.department is not None  # checked when the file is loaded
+    return run_sql(services, url, city=config.city, department=config.department, schemas=config.schemas,
+                   name=config.name, progress=progress)
+
+
+def due_sources(services: Services, configs: Sequence[SourceConfig], now: dt.datetime | None = None) -> list[SourceConfig]:
+    """The sources whose ``schedule`` fired since their last successful harvest (no schedule: always)."""
+    from catalog.harvest import last_run_started
+    from connectors.cron import due
+
+    now = now or dt.datetime.now(dt.UTC)
+    chosen = []
+    with services.store.session() as session:
+        for config in configs:
+            if config.schedule is None or due(config.schedule, last_run_started(session, config.name), now):
+                chosen.append(config)
+    return chosen
+
+
+def failure_exit(error: BaseException) -> str:
+    """Whether a failed source is the outside system's fault (``remote``: it cannot be reached or answers
+    with something unreadable) or the caller's (``usage``: a wrong address, a missing or foreign file)."""
+    from connectors.harvest_http import SourceUnavailable, SourceUnreadable
+
+    return "remote" if isinstance(error, (SourceUnavailable, SourceUnreadable)) else "usage"
+
+
+def harvest_sources(
+    services: Services, *, names: Sequence[str] | None = None, full: bool = False, validate: bool = True,
+    progress: Progress = _quiet,
+) -> dict[str, Any]:
+    """Run the configured sources (all enabled ones, or those named), then validate once.
+
+    A source that cannot be reached or read is reported in ``failed`` and does not stop the others.
+    """
+    from connectors.harvest_http import SourceInvalid, SourceUnavailable, SourceUnreadable
+    from connectors.harvest_sources import SourcesFileError, select_sources
+
+    configs = select_sources(load_harvest_sources(services), names)
+    reports: list[HarvestReport] = []
+    failed: list[dict[str, Any]] = []
+    for config in configs:
+        try:
+            reports.append(run_source(services, config, full=full, progress=progress))
+        except (SourceUnavailable, SourceUnreadable, SourceInvalid, SourcesFileError, FileNotFoundError) as exc:
+            failed.append({"name": config.name, "error": str(exc), "exit": failure_exit(exc)})
+            progress(f"{config.name}: failed: {exc}")
+    return _summary(services, reports, failed=failed, validate=validate, progress=progress)
