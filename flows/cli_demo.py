@@ -28,13 +28,18 @@ def demo(app: App, workdir: Path | None, seed: int) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows.demo import DEMO_REVIEWER, demo_settings, run_demo
+    from flows.demo import DEMO_REVIEWER, demo_settings, portal_for_demo, publish_phase, run_demo
 
     workdir = (workdir or Path(tempfile.mkdtemp(prefix="inventur-demo-"))).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(workdir, app.settings)
     app.err.print(f"[bold]inventur demo[/bold] in {workdir}")
-    result = run_demo(settings, seed=seed, progress=app.progress)
+    with_portal = portal_for_demo(settings, app.progress)
+    if with_portal is not None:
+        settings = with_portal
+        app.progress(f"publishing to {settings.ckan_url}")
+    result = run_demo(settings, seed=seed, progress=app.progress,
+                      publish=(lambda s: publish_phase(s, app.progress)) if with_portal is not None else None)
 
     c, v = result.collected, result.validation
     console = app.console
@@ -49,7 +54,9 @@ def demo(app: App, workdir: Path | None, seed: int) -> None:
     console.print(f"  review:      {result.approved} approved by {DEMO_REVIEWER}, {result.refused} refused by a hard rule")
     console.print(f"  DCAT-AP.de:  {result.catalog.get('datasets', 0)} datasets")
     if result.published is not None:
-        console.print(f"  portal:      {result.published}")
+        t = result.published.get("totals", {})
+        console.print(f"  portal:      {', '.join(f'{k} {v}' for k, v in t.items() if v)} "
+                      f"({result.published.get('writes', 0)} write calls) at {result.published.get('url')}")
     console.print()
     console.print("[bold]Where to look[/bold]")
     console.print(f"  share (outboxes, inboxes):  {settings.share_location}")
@@ -64,6 +71,10 @@ def demo(app: App, workdir: Path | None, seed: int) -> None:
     if result.published is None:
         console.print("  portal: none running. Start the local CKAN with `inventur portal up` (see the README), "
                       "then run the demo again to publish.")
+    else:
+        url = result.published.get("url")
+        console.print(f"  published datasets (CKAN):  {url}/dataset")
+        console.print(f"  by theme:                   {url}/group   by department: {url}/organization")
     for name, seconds in result.steps:
         app.err.print(f"[dim]{name}: {seconds:.1f} s[/dim]")
 

@@ -48,7 +48,42 @@ def demo_settings(workdir: Path, base: Settings) -> Settings:
         "data_dir": workdir / "data",
         "share": str(workdir / "share"),
         "departments_file": base.departments_file,
+        "portal_dir": base.portal_folder,  # the local portal stays where `inventur portal up` put it
     })
+
+
+def portal_for_demo(settings: Settings, progress: Callable[[str], None]) -> Settings | None:
+    """Settings that point at a portal to publish to: the configured CKAN, else the local portal when it
+    runs; None when there is none."""
+    if settings.ckan_url and settings.ckan_token:
+        return settings
+    from portal.errors import PortalError
+    from portal.local import status, up
+
+    state = status(settings.portal_folder)
+    if state["ckan"]["status"] != "running":
+        return None
+    from catalog.ckan_mapping import ckan_licences, theme_groups
+
+    try:  # idempotent: a running portal answers at once with its URL and token
+        info = up(settings.portal_folder, licenses=ckan_licences(), groups=theme_groups(),
+                  port=state["ckan"]["port"] or 5050)
+    except PortalError as exc:
+        progress(f"local portal not usable: {exc}")
+        return None
+    from pydantic import SecretStr
+
+    return settings.model_copy(update={"ckan_url": info.url, "ckan_token": SecretStr(info.token)})
+
+
+def publish_phase(services: Services, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Publish the approved entries to the portal; the counts per action and where to look."""
+    from flows.steps_publish import publish
+
+    summary = publish(services, progress=progress)
+    record = summary.as_record()
+    record["url"] = services.settings.ckan_url
+    return record
 
 
 def build_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
