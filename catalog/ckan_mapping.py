@@ -2,13 +2,27 @@
 
 GovData's CKAN uses the dcat-ap.de licence URIs as licence ids, and one group per EU data theme named
 ``agri`` ... ``tran``; ours does the same, so that ckanext-dcatde maps our packages to DCAT-AP.de.
+
+A publishable entry becomes one package (:func:`package_of`): the same entries as the DCAT-AP.de export
+(:mod:`catalog.dcat`) with the same values, written in the CKAN fields that ckanext-dcatde reads back as
+that DCAT. The package carries the hash of its content (:func:`package_hash`) so that publishing can
+tell an unchanged package without a write.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
-from catalog.organisation import Department, Organisation
+from catalog.organisation import City, Department, Organisation, UnknownCity, UnknownDepartment
+from catalog.records import record_list, record_text
 from catalog.vocabulary import vocabularies
 
 
@@ -57,3 +71,270 @@ def organisation_of(organisation: Organisation, department: Department) -> dict[
         "description": f"{department.name}, {city.name}",
         "extras": [{"key": "city", "value": city.key}, {"key": "publisher_uri", "value": city.contributor_id}],
     }
+
+
+# --------------------------------------------------------------------------- packages
+
+# The extra that holds the hash of what we published (change detection without reading every package).
+HASH_EXTRA = "inventur_content_hash"
+# The extra that holds the entry's identifier (dct:identifier; with our organisations it marks a package as ours).
+IDENTIFIER_EXTRA = "identifier"
+
+# CKAN's limits (ckan/model/package.py, ckan/logic/validators.py)
+PACKAGE_NAME_MAX = 100
+TAG_MIN, TAG_MAX = 2, 100
+_RESERVED_NAMES = frozenset({"new", "edit", "search"})
+_PLAIN_IDENTIFIER = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,99}$")
+_NAME_UNSAFE = re.compile(r"[^a-z0-9_-]+")
+_TAG_UNSAFE = re.compile(r"[^\w .-]+")
+# uuid5 namespace of package ids: a package's id follows from its identifier, so that a retried create
+# (or a search index entry left behind by a crash) can only ever meet the same package, never a second one.
+_ID_NAMESPACE = uuid.UUID("6f1c2f8e-3a0b-5d51-9a55-1c9e0f8a7b21")
+# Skip reason of an entry whose department has no organisation (not in the departments list).
+SKIP_UNKNOWN_DEPARTMENT = "unknown-department"
+
+
+class PackageSkipped(ValueError):
+    """An entry that cannot become a valid CKAN package; ``code`` is one of the skip codes of
+    :mod:`catalog.dcat` (the DCAT export leaves out the same entries) or :data:`SKIP_UNKNOWN_DEPARTMENT`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def package_name(identifier: str) -> str:
+    """The package's ``name`` (its URL slug): stable, derived from the identifier alone, never reused.
+
+    The inventory's own identifiers (``A-STAT-00017``) become their lower-case form (``a-stat-00017``).
+    Any other identifier (harvested ones may hold lower case, dots, slashes) becomes its sanitised form
+    plus 10 hex digits of its SHA-256, so that two identifiers never share a name.
+    """
+    text = identifier.strip()
+    plain = text.lower()
+    if _PLAIN_IDENTIFIER.match(text) and plain not in _RESERVED_NAMES:
+        return plain
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    slug = _NAME_UNSAFE.sub("-", plain).strip("-_")[: PACKAGE_NAME_MAX - 11].rstrip("-_")
+    return f"{slug}-{digest}" if slug else f"ds-{digest}"
+
+
+def package_id(identifier: str) -> str:
+    """The package's ``id``: a UUID derived from the identifier (CKAN accepts a given id from a sysadmin)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, identifier.strip()))
+
+
+def tag_name(keyword: str) -> str | None:
+    """A keyword as a CKAN tag: characters CKAN refuses (anything but letters, digits, blank, ``-``, ``_``,
+    ``.``) become blanks, blanks are collapsed, at most 100 characters (cut at a word); None when less
+    than 2 characters remain."""
+    text = unicodedata.normalize("NFC", str(keyword))
+    text = " ".join(_TAG_UNSAFE.sub(" ", text).split())
+    if len(text) > TAG_MAX:
+        cut = text[:TAG_MAX]
+        text = cut.rsplit(" ", 1)[0] if " " in cut[TAG_MAX // 2 :] else cut
+        text = text.strip(" .-")
+    return text if len(text) >= TAG_MIN else None
+
+
+def package_tags(keywords: Iterable[Any]) -> list[dict[str, str]]:
+    """The keywords as CKAN tags, sanitised, without repeats (compared case-insensitively), in their order."""
+    seen: set[str] = set()
+    tags = []
+    for keyword in keywords:
+        name = tag_name(keyword) if keyword is not None else None
+        if name is None or name.casefold() in seen:
+            continue
+        seen.add(name.casefold())
+        tags.append({"name": name})
+    return tags
+
+
+def _iso(value: Any) -> str | None:
+    """A date or point in time as ISO 8601 text; a point in time in UTC, to the second."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    if "T" in text or " " in text:
+        try:
+            return _iso(dt.datetime.fromisoformat(text))
+        except ValueError:
+            return text
+    return text
+
+
+def _licence(value: str) -> tuple[str, bool | None]:
+    """The licence's canonical dcat-ap.de URI (CKAN's ``license_id``) and whether it demands attribution."""
+    scheme = vocabularies()["license"]
+    concept = scheme.get(value)
+    if concept is None:
+        match = scheme.lookup(value)
+        concept = match.concept if match.ok else None
+    if concept is None:
+        return value, None
+    return concept.value, concept.attribution
+
+
+def _contact(record: Mapping[str, Any], city: City, department: Department) -> tuple[str, str | None]:
+    """Contact name and e-mail: the entry's, else the department's, else the city's (as the DCAT export)."""
+    name = record_text(record, "contact_name") or department.name or city.name
+    email = record_text(record, "contact_email") or department.email or city.opendata_email
+    return name, email
+
+
+def _extras(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, str]]:
+    return [{"key": key, "value": str(value)} for key, value in pairs if value not in (None, "")]
+
+
+def package_of(record: Mapping[str, Any], organisation: Organisation) -> dict[str, Any]:
+    """The CKAN package of one publishable entry (STANDARDS.md, "How GovData's CKAN extension reads CKAN
+    fields"), with the hash of its content in the extra :data:`HASH_EXTRA`.
+
+    ``record`` is an export record (``inventory.entry_record``) plus ``issued`` and ``modified``. Which
+    entries are published is the review's decision; this maps what it is given, and raises
+    :class:`PackageSkipped` for what cannot become a valid dataset: the entries the DCAT-AP.de export
+    leaves out too (no identifier, title, description, licence or URL; personal data; unknown city) and
+    entries of a department that has no organisation.
+    """
+    from catalog import dcat  # rdflib behind it: imported when packages are made, not for the licence list
+
+    identifier = record_text(record, "identifier")
+    if identifier is None:
+        raise PackageSkipped(dcat.SKIP_NO_IDENTIFIER, f"entry {record_text(record, 'title')!r} has no identifier")
+    reason = dcat.skip_reason(record)
+    if reason is not None:
+        raise PackageSkipped(reason[0], f"{identifier} {reason[1]}")
+    city_key = record_text(record, "city") or ""
+    try:
+        city = organisation.city(city_key)
+    except UnknownCity:
+        raise PackageSkipped(dcat.SKIP_UNKNOWN_CITY, f"{identifier}: unknown city {city_key!r}") from None
+    try:
+        department = organisation.department(city.key, record_text(record, "department") or "")
+    except UnknownDepartment:
+        raise PackageSkipped(
+            SKIP_UNKNOWN_DEPARTMENT,
+            f"{identifier}: department {record.get('department')!r} of {city.key} has no organisation",
+        ) from None
+
+    title = record_text(record, "title") or ""
+    licence, attribution_required = _licence(record_text(record, "license") or "")
+    attribution = record_text(record, "attribution")
+    if attribution_required is False:
+        attribution = None
+    spatial = record_text(record, "spatial")
+    geocoding = spatial or city.geocoding_uri
+    level = dcat.geocoding_level(geocoding, city)
+    contact_name, contact_email = _contact(record, city, department)
+    hvd = record_text(record, "hvd_category")
+    legislation = vocabularies()["hvd_category"].extra.get("applicable_legislation") if hvd else None
+    groups = _group_names()
+
+    extras = _extras([
+        (IDENTIFIER_EXTRA, identifier),
+        ("issued", _iso(record.get("issued"))),
+        ("modified", _iso(record.get("modified") or record.get("last_updated"))),
+        ("frequency", record_text(record, "frequency")),
+        ("temporal_start", _iso(record.get("temporal_start"))),
+        ("temporal_end", _iso(record.get("temporal_end"))),
+        ("contributorID", json.dumps([city.contributor_id])),
+        ("politicalGeocodingURI", json.dumps([geocoding])),
+        ("politicalGeocodingLevelURI", str(level) if level is not None else None),
+        ("spatial_uri", spatial),
+        ("contact_name", contact_name),
+        ("contact_email", contact_email),
+        ("publisher_name", city.name),
+        ("publisher_uri", city.contributor_id),
+        ("publisher_type", city.publisher_type),
+        ("publisher_url", city.homepage),
+        ("access_rights", record_text(record, "access_rights")),
+        ("hvd_category", hvd),
+        ("applicable_legislation", legislation),
+    ])
+    package: dict[str, Any] = {
+        "id": package_id(identifier),
+        "name": package_name(identifier),
+        "type": "dataset",
+        "title": title,
+        "notes": record_text(record, "description") or "",
+        "owner_org": organisation_name(department),
+        "private": False,
+        "license_id": licence,
+        "url": record_text(record, "landing_page") or "",
+        "maintainer": contact_name,
+        "maintainer_email": contact_email or "",
+        "tags": package_tags(record_list(record, "keywords")),
+        "groups": [{"name": name} for name in dict.fromkeys(group_name(t) for t in record_list(record, "theme"))
+                   if name in groups],
+        "extras": extras,
+        "resources": _resources(record, title, licence, attribution, legislation),
+    }
+    package["extras"].append({"key": HASH_EXTRA, "value": package_hash(package)})
+    return package
+
+
+@cache
+def _group_names() -> frozenset[str]:
+    return frozenset(g["name"] for g in theme_groups())
+
+
+def _resources(
+    record: Mapping[str, Any], title: str, licence: str, attribution: str | None, legislation: str | None
+) -> list[dict[str, Any]]:
+    """One resource per format (one without format when none is known), each with the licence."""
+    from catalog import dcat
+
+    access = record_text(record, "access_url") or record_text(record, "landing_page") or ""
+    changed = _iso(record.get("last_updated") or record.get("modified"))
+    scheme = vocabularies()["file_type"]
+    formats: list[tuple[str, str]] = []  # (code, label)
+    for value in record_list(record, "formats"):
+        concept = scheme.get(value)
+        code = concept.code if concept else value.rstrip("/").rsplit("/", 1)[-1]
+        formats.append((code, concept.de if concept else code))
+    if not formats:
+        formats.append(("", ""))
+    resources = []
+    for code, label in formats:
+        resource: dict[str, Any] = {
+            "name": f"{title} ({label})" if label else title,
+            "url": access,
+            "access_url": access,
+            "format": code,
+            "license": licence,
+        }
+        if code and dcat.is_download_url(access, code):
+            resource["download_url"] = access
+        mimetype = dcat.media_type(code) if code else None
+        if mimetype:
+            resource["mimetype"] = mimetype
+        if attribution:
+            resource["licenseAttributionByText"] = attribution
+        if changed:
+            resource["modified"] = changed
+        if legislation:
+            resource["applicable_legislation"] = legislation
+        resources.append(resource)
+    return resources
+
+
+def package_hash(package: Mapping[str, Any]) -> str:
+    """SHA-256 of a package's content as we publish it (canonical JSON, without the hash extra itself)."""
+    body = dict(package)
+    body["extras"] = [e for e in package.get("extras") or [] if e.get("key") != HASH_EXTRA]
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def extra(package: Mapping[str, Any], key: str) -> str | None:
+    """The value of one extra of a package (as CKAN returns it: a list of key/value pairs), or None."""
+    for item in package.get("extras") or []:
+        if isinstance(item, Mapping) and item.get("key") == key:
+            value = item.get("value")
+            return None if value is None else str(value)
+    return None

@@ -34,6 +34,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
 from catalog.organisation import City, Organisation, UnknownCity, UnknownDepartment
+from catalog.records import record_list, record_text
 from catalog.vocabulary import Concept, vocabularies
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
@@ -176,28 +177,6 @@ class _EntryError(ValueError):
     """A value of an entry that breaks the export contract (not a URI where a URI must be, a bad date)."""
 
 
-def _text(entry: Mapping[str, Any], key: str) -> str | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _list(entry: Mapping[str, Any], key: str) -> list[str]:
-    value = entry.get(key)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    seen: dict[str, None] = {}
-    for item in value:
-        text = str(item).strip() if item is not None else ""
-        if text:
-            seen.setdefault(text, None)
-    return list(seen)
-
-
 def _iri(value: str, field_name: str) -> URIRef:
     """A URL or URI as an IRI; characters that are not allowed in an IRI are percent-encoded."""
     text = value.strip()
@@ -257,7 +236,7 @@ def _license(value: str) -> tuple[URIRef, Concept | None]:
     return _iri(text, "license"), None
 
 
-def _geocoding_level(geocoding: str, city: City) -> URIRef | None:
+def geocoding_level(geocoding: str, city: City) -> URIRef | None:
     """The political geocoding level that fits a geocoding URI (the city's own when it is the city)."""
     if geocoding == city.geocoding_uri:
         return URIRef(city.geocoding_level)
@@ -320,14 +299,14 @@ class _Builder:
     def contact(self, entry: Mapping[str, Any], city: City, node: URIRef) -> None:
         """``vcard:Organization`` with a name and a ``mailto:`` IRI; falls back to the department, then the city."""
         department = None
-        code = _text(entry, "department")
+        code = record_text(entry, "department")
         if code:
             try:
                 department = self.organisation.department(city.key, code)
             except UnknownDepartment:
                 department = None
-        name = _text(entry, "contact_name") or (department.name if department else None) or city.name
-        email = _text(entry, "contact_email") or (department.email if department else None) or city.opendata_email
+        name = record_text(entry, "contact_name") or (department.name if department else None) or city.name
+        email = record_text(entry, "contact_email") or (department.email if department else None) or city.opendata_email
         g = self.graph
         g.add((node, RDF.type, VCARD.Organization))
         g.add((node, VCARD.fn, RdfLiteral(name, lang="de")))
@@ -340,17 +319,17 @@ class _Builder:
     def dataset(self, entry: Mapping[str, Any], city: City, identifier: str) -> URIRef:
         g = self.graph
         ds = dataset_uri(self.base_uri, identifier)
-        title = _text(entry, "title") or ""
+        title = record_text(entry, "title") or ""
         g.add((ds, RDF.type, DCAT.Dataset))
         g.add((ds, DCTERMS.identifier, RdfLiteral(identifier)))
         g.add((ds, DCTERMS.title, RdfLiteral(title, lang="de")))
-        g.add((ds, DCTERMS.description, RdfLiteral(_text(entry, "description") or "", lang="de")))
+        g.add((ds, DCTERMS.description, RdfLiteral(record_text(entry, "description") or "", lang="de")))
         g.add((ds, DCTERMS.publisher, self.publisher(city)))
         g.add((ds, DCATDE.contributorID, URIRef(city.contributor_id)))
 
-        for theme in _list(entry, "theme"):
+        for theme in record_list(entry, "theme"):
             g.add((ds, DCAT.theme, _iri(theme, "theme")))
-        for keyword in _list(entry, "keywords"):
+        for keyword in record_list(entry, "keywords"):
             g.add((ds, DCAT.keyword, RdfLiteral(keyword, lang="de")))
 
         contact = URIRef(f"{ds}#contact")
@@ -359,20 +338,20 @@ class _Builder:
 
         # Political geocoding: the entry's area, else the city (K8: municipal data carries its municipality);
         # dct:spatial only where the entry has a spatial reference at all.
-        spatial = _text(entry, "spatial")
+        spatial = record_text(entry, "spatial")
         geocoding = _iri(spatial, "spatial") if spatial else URIRef(city.geocoding_uri)
         g.add((ds, DCATDE.politicalGeocodingURI, geocoding))
-        level = _geocoding_level(str(geocoding), city)
+        level = geocoding_level(str(geocoding), city)
         if level is not None:
             g.add((ds, DCATDE.politicalGeocodingLevelURI, level))
         if spatial:
             g.add((ds, DCTERMS.spatial, geocoding))
             g.add((geocoding, RDF.type, DCTERMS.Location))
 
-        frequency = _text(entry, "frequency")
+        frequency = record_text(entry, "frequency")
         if frequency:
             g.add((ds, DCTERMS.accrualPeriodicity, _iri(frequency, "frequency")))
-        access_rights = _text(entry, "access_rights")
+        access_rights = record_text(entry, "access_rights")
         if access_rights:
             g.add((ds, DCTERMS.accessRights, _iri(access_rights, "access_rights")))
 
@@ -393,11 +372,11 @@ class _Builder:
         if modified:
             g.add((ds, DCTERMS.modified, _date_or_datetime_literal(modified, "modified")))
 
-        landing_page = _text(entry, "landing_page")
+        landing_page = record_text(entry, "landing_page")
         if landing_page:
             g.add((ds, DCAT.landingPage, _iri(landing_page, "landing_page")))
 
-        hvd = _text(entry, "hvd_category")
+        hvd = record_text(entry, "hvd_category")
         if hvd:
             g.add((ds, DCATAP.hvdCategory, _iri(hvd, "hvd_category")))
             if self.hvd_legislation is not None:
@@ -410,17 +389,17 @@ class _Builder:
     def distributions(self, entry: Mapping[str, Any], ds: URIRef, title: str, hvd: bool) -> None:
         """One distribution per format; an entry with a URL but no format gets one distribution without format."""
         g = self.graph
-        access_text = _text(entry, "access_url") or _text(entry, "landing_page")
+        access_text = record_text(entry, "access_url") or record_text(entry, "landing_page")
         if access_text is None:  # the caller skips such entries
             return
         access = _iri(access_text, "access_url")
-        license_iri, license_concept = _license(_text(entry, "license") or "")
-        attribution = _text(entry, "attribution")
+        license_iri, license_concept = _license(record_text(entry, "license") or "")
+        attribution = record_text(entry, "attribution")
         needs_attribution = license_concept.attribution if license_concept is not None else bool(attribution)
         changed = entry.get("last_updated") or entry.get("modified")
 
         formats: list[tuple[str, URIRef | None, str]] = []  # (code, format IRI, label)
-        for value in _list(entry, "formats"):
+        for value in record_list(entry, "formats"):
             concept = self.vocab["file_type"].get(value)
             code = concept.code if concept else value.rstrip("/").rsplit("/", 1)[-1]
             label = concept.de if concept else code
@@ -451,17 +430,17 @@ class _Builder:
                 g.add((dist, DCATAP.applicableLegislation, self.hvd_legislation))
 
 
-def _skip_reason(entry: Mapping[str, Any]) -> tuple[str, str] | None:
+def skip_reason(entry: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why an entry cannot be a valid dataset of the catalog, or None when it can."""
     if str(entry.get("personal_data") or "").strip().lower() == "yes":
         return SKIP_PERSONAL_DATA, "contains personal data, which is never published"
-    if not _text(entry, "title"):
+    if not record_text(entry, "title"):
         return SKIP_NO_TITLE, "has no title"
-    if not _text(entry, "description"):
+    if not record_text(entry, "description"):
         return SKIP_NO_DESCRIPTION, "has no description"
-    if not _text(entry, "license"):
+    if not record_text(entry, "license"):
         return SKIP_NO_LICENSE, "has no licence; every distribution needs one"
-    if not (_text(entry, "access_url") or _text(entry, "landing_page")):
+    if not (record_text(entry, "access_url") or record_text(entry, "landing_page")):
         return SKIP_NO_URL, "has neither an access URL nor a landing page: nothing to link a distribution to"
     return None
 
@@ -498,12 +477,12 @@ def build_catalog(
     cities_used: dict[str, City] = {}
 
     for entry in entries:
-        identifier = _text(entry, "identifier")
+        identifier = record_text(entry, "identifier")
         if identifier is None:
-            message = f"entry {_text(entry, 'title')!r} has no identifier"
+            message = f"entry {record_text(entry, 'title')!r} has no identifier"
             export.skipped.append(Skipped(None, SKIP_NO_IDENTIFIER, message))
             continue
-        city_key = _text(entry, "city") or ""
+        city_key = record_text(entry, "city") or ""
         if only_city is not None and city_key != only_city.key:
             export.skipped.append(Skipped(identifier, SKIP_OTHER_CITY, f"belongs to {city_key!r}, not {city}"))
             continue
@@ -515,7 +494,7 @@ def build_catalog(
         if identifier in seen:
             export.skipped.append(Skipped(identifier, SKIP_DUPLICATE, "identifier appears more than once"))
             continue
-        reason = _skip_reason(entry)
+        reason = skip_reason(entry)
         if reason is not None:
             export.skipped.append(Skipped(identifier, reason[0], f"{identifier} {reason[1]}"))
             continue

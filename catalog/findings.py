@@ -191,6 +191,12 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "Hinweis: {city_name} hat einen ähnlichen Datenbestand erfasst: {others}.",
         "{city_name} has inventoried a similar dataset: {others_en}.",
     ),
+    # publish
+    "ckan-rejected": (
+        "warning",
+        "Das Datenportal (CKAN) hat den Datensatz abgelehnt: {where}{reason} Bitte die Angabe prüfen.",
+        "CKAN refused the package: {where}{reason}",
+    ),
     # harvest
     "department-unmapped": (
         "warning",

@@ -289,12 +289,13 @@ from flows import (  # noqa: E402  (command modules register themselves)
     cli_demo,
     cli_harvest,
     cli_portal,
+    cli_publish,
     cli_report,
     cli_review,
     cli_survey,
 )
 
-for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest):
+for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish):
     _module.register(cli)
 
 

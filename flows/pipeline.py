@@ -91,6 +91,34 @@ def harvest_task(services: Services, config: Any, full: bool) -> dict[str, Any]:
     return run_source(services, config, full=full, progress=_log).summary()
 
 
+@task(name="publish", tags=["ckan-writes"], retries=2, retry_delay_seconds=300, timeout_seconds=7200,
+      cache_policy=NO_CACHE)
+def publish_task(services: Services, city: City | None, dry_run: bool) -> dict[str, Any]:
+    """Publish to the city's portal. Tagged ``ckan-writes``: `prefect concurrency-limit create ckan-writes 1`
+    caps portal writes across all workers; a rerun after a failure continues without duplicates."""
+    from flows.steps_publish import publish
+
+    return publish(services, city=city, dry_run=dry_run, progress=_log).as_record()
+
+
+def _publish_markdown(record: dict[str, Any]) -> str:
+    lines = ["# Publish summary" + (" (dry run)" if record.get("dry_run") else ""), "",
+             "| portal | created | updated | withdrawn | restored | unchanged | failed | skipped | writes |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for portal in record.get("portals", []):
+        c = portal.get("counts", {})
+        lines.append(f"| {portal.get('portal')} | " + " | ".join(str(c.get(k, 0)) for k in (
+            "created", "updated", "withdrawn", "restored", "unchanged", "failed", "skipped")) + f" | {portal.get('writes', 0)} |")
+    for portal in record.get("portals", []):
+        links = [i for i in portal.get("items", []) if i.get("link") and i.get("result") in ("created", "updated", "restored")]
+        if links:
+            lines += ["", f"Changed on {portal.get('portal')}:"]
+            lines += [f"- [{i.get('identifier')}]({i['link']}) {i.get('result')}" for i in links[:50]]
+            if len(links) > 50:
+                lines.append(f"- ... and {len(links) - 50} more")
+    return "\n".join(lines)
+
+
 @task(name="campaign-progress", cache_policy=NO_CACHE)
 def progress_artifacts(services: Services, city: City | None, campaign: str | None) -> list[dict[str, Any]]:
     """Campaign progress per city as table artifacts (one row per department)."""
@@ -179,6 +207,16 @@ def validate_inventory(city: City | None = None, quality: bool = True, online: b
     return result
 
 
+@flow(name="publish-catalog", log_prints=True)
+def publish_catalog(city: City | None = None, dry_run: bool = False) -> dict[str, Any]:
+    """Publish the approved entries (of one city, or all) to CKAN: create / update / withdraw / unchanged."""
+    services = _services()
+    record = publish_task(services, city, dry_run)
+    create_markdown_artifact(key=f"publish-summary-{city or 'all'}", markdown=_publish_markdown(record))
+    services.close()
+    return record
+
+
 @flow(name="harvest-sources", log_prints=True)
 def harvest_sources(names: list[str] | None = None, due_only: bool = True, full: bool = False) -> dict[str, Any]:
     """Harvest the configured sources (INVENTUR_SOURCES_FILE): with ``due_only`` those whose own cron
@@ -213,10 +251,15 @@ def harvest_sources(names: list[str] | None = None, due_only: bool = True, full:
 
 
 @flow(name="nightly", log_prints=True)
-def nightly(quality: bool = False, online: bool = True) -> dict[str, Any]:
-    """The nightly run: collect the returns, harvest the sources, validate what changed (publish joins here);
-    the quality score with its URL checks runs in the per-city validation deployments."""
+def nightly(quality: bool = False, online: bool = True, publish: bool = True) -> dict[str, Any]:
+    """The nightly run: collect the returns, harvest the due sources, validate what changed, and publish
+    what was approved (when a portal is configured); the quality score with its URL checks runs in the
+    per-city validation deployments."""
     collected = collect_responses()
     harvested = harvest_sources(due_only=True)
     checked = validate_inventory(quality=quality, online=online)
-    return {"collect": collected, "harvest": harvested, "validate": checked}
+    published: dict[str, Any] = {}
+    settings = load_settings()
+    if publish and (settings.ckan_url or any(getattr(settings, f"ckan_url_{c}") for c in CITIES)):
+        published = publish_catalog()
+    return {"collect": collected, "harvest": harvested, "validate": checked, "publish": published}

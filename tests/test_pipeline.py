@@ -112,3 +112,30 @@ def test_harvest_flow_runs_due_sources(pipeline_env: Path, monkeypatch: pytest.M
     assert forced["sources"]["katalog"]["created"] == 0 and forced["sources"]["katalog"]["updated"] == 0
     assert _count(pipeline_env, Entry) == created
     assert "harvest-summary" in _artifact_keys()
+
+
+@pytest.mark.portal
+def test_publish_flow_then_unchanged(pipeline_env: Path, monkeypatch: pytest.MonkeyPatch, portal: Any) -> None:
+    from catalog.inventory import Source, save_entry
+    from catalog.organisation import load_organisation
+    from flows.pipeline import publish_catalog
+    from tests.test_store import sample
+
+    monkeypatch.setenv("INVENTUR_CKAN_URL", portal.url)
+    monkeypatch.setenv("INVENTUR_CKAN_TOKEN", portal.token)
+    org = load_organisation()
+    store = Store.open(f"sqlite:///{pipeline_env / 'inventur.db'}")
+    dept = org.departments_of("nuernberg")[-1].code
+    with store.session() as s:
+        for i in range(3):
+            entry = save_entry(s, sample(title=f"Flussdatensatz {i}", access_url=f"https://example.org/fluss/{i}.csv",
+                                         spatial=org.city("nuernberg").geocoding_uri),
+                               city="nuernberg", department=dept, organisation=org, source=Source("survey")).entry
+            entry.status = "approved"
+    store.close()
+    first = publish_catalog(city="nuernberg")
+    assert first["totals"]["created"] == 3 and first["totals"]["failed"] == 0
+    again = publish_catalog(city="nuernberg")
+    assert again["totals"]["unchanged"] == 3 and again["writes"] == 0
+    assert "publish-summary-nuernberg" in _artifact_keys()
+    assert _count(pipeline_env, Entry, Entry.status == "published") == 3

@@ -1,0 +1,89 @@
+"""``inventur publish``: the approved inventory onto the CKAN portal(s) (see flows/steps_publish.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from flows.cli import CITY_CHOICE, EXIT_FAILED, EXIT_REMOTE, EXIT_USAGE, App, _table, fail, pass_app
+
+if TYPE_CHECKING:
+    from flows.steps_publish import PublishSummary
+
+_LISTED = 30  # datasets and failures listed per portal in the table output (JSON lists all)
+
+
+@click.command("publish")
+@click.option("--city", type=CITY_CHOICE, help="Only this city's entries (and its organisations on the portal).")
+@click.option("--dry-run", is_flag=True,
+              help="Read the portal and the store, show what would be done; change nothing on either.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_app
+def publish_command(app: App, city: str | None, dry_run: bool, fmt: str) -> None:
+    """Publish the approved entries to CKAN: create, update, withdraw, restore; unchanged costs no write.
+
+    \b
+    An approved entry that no hard rule blocks is published (one package per entry, one organisation per
+    department, the city as publisher); a rejected, withdrawn or now blocked entry is withdrawn (a soft
+    delete CKAN can undo); an entry changed after its approval keeps its approved version on the portal
+    until it is approved again. CKAN's refusals become findings on the entry (stage publish).
+    Portal: INVENTUR_CKAN_URL / INVENTUR_CKAN_TOKEN, or per city INVENTUR_CKAN_URL_<CITY> /
+    INVENTUR_CKAN_TOKEN_<CITY>. Exit 1 when some actions failed, 4 when a portal cannot be reached.
+    """
+    from flows.steps_publish import PortalUnreachable, PublishConfigError, publish
+
+    try:
+        summary = publish(app.services, city=city, dry_run=dry_run, progress=app.progress)
+    except PublishConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except PortalUnreachable as exc:
+        _render(app, exc.summary, fmt)
+        fail(f"{exc} (what was done is recorded; run publish again when the portal is back)", EXIT_REMOTE)
+    _render(app, summary, fmt)
+    if summary.failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _render(app: App, summary: PublishSummary, fmt: str) -> None:
+    """The summary as JSON, or as tables: counts per action, then failures, skips and changed datasets."""
+    from flows.steps_publish import RESULTS
+
+    if fmt == "json":
+        click.echo(json.dumps(summary.as_record(), indent=2, ensure_ascii=False))
+        return
+    mode = " (dry run: nothing changed)" if summary.dry_run else ""
+    for portal in summary.portals:
+        title = f"{portal.portal} ({', '.join(portal.cities)}){mode}"
+        rows = [(key if not summary.dry_run or key in ("failed", "skipped") else f"{key} (planned)", portal.counts[key])
+                for key in RESULTS]
+        rows.append(("write calls", portal.writes))
+        _table(app, title, ["action", "count"], rows)
+        if portal.organisations_created:
+            verb = "to create" if summary.dry_run else "created"
+            app.console.print(f"organisations {verb}: {', '.join(portal.organisations_created)}")
+        failed = [i for i in portal.items if i.result == "failed"]
+        if failed:
+            _table(app, f"{len(failed)} failed", ["identifier", "package", "error"], (
+                (i.identifier, i.package, "; ".join([i.error or "", *(f"{k}: {' '.join(v)}" for k, v in
+                                                                      i.field_errors.items())]).strip("; "))
+                for i in failed[:_LISTED]))
+        if portal.skipped:
+            reasons = sorted(portal.skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+            _table(app, f"{sum(portal.skipped.values())} skipped", ["reason", "count"], reasons)
+        changed = [i for i in portal.items if i.result in ("created", "updated", "restored", "withdrawn")]
+        if changed:
+            more = f" (first {_LISTED}; --format json lists all)" if len(changed) > _LISTED else ""
+            _table(app, f"{len(changed)} datasets{mode}{more}", ["identifier", "result", "reason", "link"], (
+                (i.identifier, i.result, i.reason, i.link or "") for i in changed[:_LISTED]))
+        for problem in portal.problems:
+            app.err.print(f"[yellow]![/yellow] {problem}")
+        if portal.unreachable:
+            app.err.print(f"[red]unreachable:[/red] {portal.unreachable}")
+
+
+def register(cli: click.Group) -> None:
+    """Add ``publish`` to the command line."""
+    cli.add_command(publish_command)
