@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -241,3 +242,57 @@ def test_workbook_with_100000_rows(tmp_path: Path) -> None:
     assert elapsed < 600
     services.close()
 
+
+
+@pytest.mark.portal
+def test_our_process_killed_midway_through_publish_then_rerun(tmp_path: Path, cli_env: dict[str, str], portal: Any) -> None:
+    """A crash between storing and publishing: `inventur publish` is killed (SIGKILL) after some creates; the
+    next run ends with every dataset on the portal exactly once and every entry recorded as published."""
+    import os
+    import signal
+
+    import ckanapi
+
+    from catalog.inventory import Source, save_entry
+    from tests.test_store import sample
+
+    env = {**cli_env, "INVENTUR_CKAN_URL": portal.url, "INVENTUR_CKAN_TOKEN": portal.token,
+           "INVENTUR_PUBLISH_CONCURRENCY": "1"}
+    store = Store.open(env["INVENTUR_DATABASE_URL"])
+    dept = ORG.departments_of("augsburg")[-1]
+    count = 30
+    with store.session() as s:
+        for i in range(count):
+            entry = save_entry(s, sample(title=f"Absturztest {i}", access_url=f"https://example.org/crash/{i}.csv"),
+                               city="augsburg", department=dept.code, organisation=ORG, source=Source("survey")).entry
+            entry.status = "approved"
+    store.close()
+    api = ckanapi.RemoteCKAN(portal.url, apikey=portal.token)
+    org_name = dept.key
+
+    def on_portal() -> int:
+        try:
+            return int(api.action.package_search(fq=f"organization:{org_name}", rows=0, include_private=True)["count"])
+        except ckanapi.errors.CKANAPIError:
+            return 0
+
+    proc = subprocess.Popen([sys.executable, "-m", "flows", "publish", "--city", "augsburg"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while on_portal() < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the publish run ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert 0 < on_portal() < count
+    done = subprocess.run([sys.executable, "-m", "flows", "publish", "--city", "augsburg", "--format", "json"], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert on_portal() == count
+    names = [p["name"] for p in api.action.package_search(fq=f"organization:{org_name}", rows=100)["results"]]
+    assert len(names) == len(set(names)) == count
+    store = Store.open(env["INVENTUR_DATABASE_URL"])
+    with store.session() as s:
+        published = s.scalar(select(func.count()).select_from(Entry).where(Entry.status == "published"))
+    store.close()
+    assert published == count
