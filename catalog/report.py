@@ -458,11 +458,11 @@ def campaign_spans(session: Session, cities: Sequence[str] | None = None) -> lis
     if cities is not None:
         deliveries = deliveries.where(_in_scope(Delivery.city, cities))
         files = files.where(_in_scope(ReceivedFile.city, cities))
-    for name, when in session.execute(deliveries).tuples():
+    for name, when in session.execute(deliveries):
         note(name, when)
-    for file_campaign, when in session.execute(files).tuples():
+    for file_campaign, when in session.execute(files):
         note(file_campaign, when)
-    for recorded, created in session.execute(select(Campaign.id, Campaign.created_at)).tuples():
+    for recorded, created in session.execute(select(Campaign.id, Campaign.created_at)):
         if recorded in starts or cities is None:
             note(recorded, created)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -505,9 +505,9 @@ def department_responses(
     if campaign is not None:
         deliveries = deliveries.where(Delivery.campaign == campaign)
         files = files.where(ReceivedFile.campaign == campaign)
-    for c, d, count in session.execute(deliveries).tuples():
+    for c, d, count in session.execute(deliveries):
         sent[(c, d)] += count
-    for fc, fd, status, count in session.execute(files).tuples():
+    for fc, fd, status, count in session.execute(files):
         if status == "read":
             read[(fc or "", fd or "")] += count
         elif status == "rejected":
@@ -517,20 +517,20 @@ def department_responses(
     for ec, ed, count in session.execute(
         select(Entry.city, Entry.department, func.count())
         .where(Entry.gone_at.is_(None), _in_scope(Entry.city, cities)).group_by(Entry.city, Entry.department)
-    ).tuples():
+    ):
         entries[(ec, ed)] = count
     errors: Counter[tuple[str, str]] = Counter()
     for fc, fd, count in session.execute(
         select(FindingRow.city, FindingRow.department, func.count())
         .where(FindingRow.is_open.is_(True), FindingRow.severity == "error", _in_scope(FindingRow.city, cities))
         .group_by(FindingRow.city, FindingRow.department)
-    ).tuples():
+    ):
         errors[(fc or "", fd or "")] = count
 
     surveyed: dict[tuple[str, str], set[str]] = defaultdict(set)
     for c, d, sent_in in session.execute(
         select(Delivery.city, Delivery.department, Delivery.campaign).where(_in_scope(Delivery.city, cities)).distinct()
-    ).tuples():
+    ):
         surveyed[(c, d)].add(sent_in)
     answered: dict[tuple[str, str], set[str]] = defaultdict(set)
     for fc, fd, answered_in in session.execute(
@@ -538,7 +538,7 @@ def department_responses(
         .where(_in_scope(ReceivedFile.city, cities), ReceivedFile.status.in_(("read", "rejected")),
                ReceivedFile.campaign.is_not(None))
         .distinct()
-    ).tuples():
+    ):
         answered[(fc or "", fd or "")].add(answered_in or "")
 
     departments: list[DepartmentResponse] = []
@@ -633,7 +633,7 @@ def publication_figure(session: Session, organisation: Organisation, *, city: st
     facts = publication_facts(session)
     rows = session.execute(
         select(Entry.id, Entry.status, *_RECORD_COLUMNS).where(Entry.gone_at.is_(None), _in_scope(Entry.city, cities))
-    ).tuples()
+    )
 
     def classify() -> Iterable[tuple[str, list[str]]]:
         for entry_id, status, *values in rows:
@@ -659,24 +659,24 @@ def publication_at(session: Session, organisation: Organisation, cutoff: dt.date
         .join(latest, and_(latest.c.entry_id == EntryVersion.entry_id, latest.c.version == EntryVersion.version))
         .join(Entry, Entry.id == EntryVersion.entry_id)
         .where(_in_scope(Entry.city, cities), or_(Entry.gone_at.is_(None), Entry.gone_at >= cutoff))
-    ).tuples().all()
+    ).all()
     scoped = select(Entry.id).where(_in_scope(Entry.city, cities))
     errors = {(e, v) for e, v in session.execute(
         select(FindingRow.entry_id, FindingRow.entry_version)
         .where(FindingRow.severity == "error", FindingRow.created_at < cutoff, FindingRow.entry_id.in_(scoped))
         .distinct()
-    ).tuples()}
+    )}
     cleared = {(e, v) for e, v in session.execute(
         select(ReviewDecision.entry_id, ReviewDecision.entry_version)
         .where(ReviewDecision.decision == CLEAR_RIGHTS, ReviewDecision.decided_at < cutoff,
                ReviewDecision.entry_id.in_(scoped))
-    ).tuples()}
+    )}
     last_decision: dict[int, tuple[int, str]] = {}
     for entry_id, version, state_to in session.execute(
         select(ReviewDecision.entry_id, ReviewDecision.entry_version, ReviewDecision.state_to)
         .where(ReviewDecision.decided_at < cutoff, ReviewDecision.entry_id.in_(scoped))
         .order_by(ReviewDecision.decided_at, ReviewDecision.id)
-    ).tuples():
+    ):
         last_decision[entry_id] = (version, state_to)
 
     def classify() -> Iterable[tuple[str, list[str]]]:
@@ -709,7 +709,7 @@ def quality_figures(session: Session, organisation: Organisation, *, city: str |
     runs = session.execute(
         select(Run.summary, Run.finished_at, Run.started_at)
         .where(Run.kind == "quality", Run.status == "ok").order_by(Run.id.desc())
-    ).tuples()
+    )
     for summary, finished, started in runs:
         if not wanted:
             break
@@ -744,7 +744,7 @@ def findings_by_code(session: Session, organisation: Organisation, *, city: str 
     if city is not None:
         query = query.where(FindingRow.city == organisation.city(city).key)
     counts = [FindingCount(code, FINDING_LABELS.get(code, code), severity, n)
-              for code, severity, n in session.execute(query).tuples()]
+              for code, severity, n in session.execute(query)]
     rank = {"error": 0, "warning": 1, "info": 2}
     counts.sort(key=lambda f: (rank.get(f.severity, 9), -f.count, f.code))
     return counts
@@ -774,7 +774,7 @@ def kinds_across_cities(session: Session, organisation: Organisation) -> list[Ki
     for key, kind, themes, title in session.execute(
         select(Entry.city, Entry.data_kind, Entry.theme, Entry.title)
         .where(Entry.gone_at.is_(None), Entry.title.is_not(None), _in_scope(Entry.city, cities))
-    ).tuples():
+    ):
         topic = topic_tokens(title_tokens(title or ""))
         if not topic:
             continue
@@ -826,7 +826,7 @@ def campaign_trend(
     surveyed: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for sent_in, c, d in session.execute(
         select(Delivery.campaign, Delivery.city, Delivery.department).where(_in_scope(Delivery.city, cities)).distinct()
-    ).tuples():
+    ):
         if (c, d) in known:
             surveyed[sent_in].add((c, d))
     answered: dict[str, set[tuple[str, str]]] = defaultdict(set)
@@ -834,7 +834,7 @@ def campaign_trend(
         select(ReceivedFile.campaign, ReceivedFile.city, ReceivedFile.department)
         .where(_in_scope(ReceivedFile.city, cities), ReceivedFile.status.in_(("read", "rejected")))
         .distinct()
-    ).tuples():
+    ):
         if answered_in and (fc, fd) in known:
             answered[answered_in].add((fc or "", fd or ""))
     points = []
