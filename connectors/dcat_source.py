@@ -27,6 +27,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
 from rdflib.term import Node
 
+from catalog.dcat import DCATAP, DCATDE, VCARD
 from catalog.harvest import HarvestedRecord, Skipped, inventur_identifier, machine_date
 from catalog.organisation import City
 from connectors.harvest_http import (
@@ -40,9 +41,6 @@ from connectors.harvest_http import (
 )
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
-DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
-DCATAP = Namespace("http://data.europa.eu/r5r/")
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 SCHEMA = Namespace("http://schema.org/")
 SCHEMA_S = Namespace("https://schema.org/")
 SKOS_PREF = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
