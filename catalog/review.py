@@ -337,6 +337,27 @@ def publication_facts(session: Session, entry_ids: Iterable[int] | None = None) 
     return {entry_id: (errors.get(entry_id, 0), entry_id in cleared) for entry_id in set(errors) | cleared}
 
 
+def catalog_records(session: Session, *, city: str | None = None, publishable_only: bool = True) -> list[dict[str, Any]]:
+    """The current entries as export records with ``issued``/``modified``: only those approved and blocked
+    by no hard rule (what the DCAT-AP.de catalog holds), or all of them."""
+    from catalog.inventory import entry_record, iter_entries
+    from catalog.publication import is_publishable
+
+    facts = publication_facts(session)
+    records = []
+    for entry in iter_entries(session, city=city):
+        if entry.gone_at is not None:
+            continue
+        record = entry_record(entry)
+        errors, cleared = facts.get(entry.id, (0, False))
+        if publishable_only and not is_publishable(record, open_errors=errors, rights_cleared=cleared):
+            continue
+        record["issued"] = entry.created_at.isoformat()
+        record["modified"] = entry.updated_at.isoformat()
+        records.append(record)
+    return records
+
+
 # --------------------------------------------------------------------------- decisions
 
 

@@ -230,24 +230,11 @@ def export_catalog(
     from collections import Counter
 
     from catalog.dcat import build_catalog, serialize
-    from catalog.inventory import entry_record, iter_entries
-    from catalog.publication import is_publishable
-    from catalog.review import publication_facts
+    from catalog.review import catalog_records
 
     organisation = services.organisation
-    records = []
     with services.store.session() as session:
-        facts = publication_facts(session)
-        for entry in iter_entries(session, city=city):
-            if entry.gone_at is not None:
-                continue
-            record = entry_record(entry)
-            errors, cleared = facts.get(entry.id, (0, False))
-            if publishable_only and not is_publishable(record, open_errors=errors, rights_cleared=cleared):
-                continue
-            record["issued"] = entry.created_at.isoformat()
-            record["modified"] = entry.updated_at.isoformat()
-            records.append(record)
+        records = catalog_records(session, city=city, publishable_only=publishable_only)
     base = base_uri or services.settings.ckan_url or "http://localhost"
     scope = organisation.city(city).name if city else "München, Augsburg und Nürnberg"
     export = build_catalog(

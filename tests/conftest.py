@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -184,3 +185,25 @@ def portal() -> Iterator[PortalInfo]:
         down(base)
         if temporary:
             shutil.rmtree(base, ignore_errors=True)
+
+
+class CkanApi:
+    """The portal's action API through ckanapi, as its sysadmin, with a timeout on every call."""
+
+    timeout = 60
+
+    def __init__(self, info: PortalInfo) -> None:
+        from ckanapi import RemoteCKAN
+
+        self.remote = RemoteCKAN(info.url, apikey=info.token, user_agent="inventur-tests/1")
+
+    def __call__(self, action: str, **data: Any) -> Any:
+        return self.remote.call_action(action, data, requests_kwargs={"timeout": self.timeout})
+
+
+@pytest.fixture(scope="module")
+def api(portal: PortalInfo) -> Iterator[CkanApi]:
+    """A client of the session's local portal."""
+    client = CkanApi(portal)
+    yield client
+    client.remote.close()

@@ -13,12 +13,10 @@ import secrets
 import string
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ckanapi import RemoteCKAN
 from sqlalchemy import func, select
 
 from catalog.inventory import Source, save_entry
@@ -29,6 +27,7 @@ from connectors.harvest_http import SourceInvalid, SourceUnavailable
 from flows.services import Services
 from flows.steps_harvest import harvest_ckan, run_ckan
 from portal.local import PortalInfo
+from tests.conftest import CkanApi as Api
 from tests.test_harvest_identity import count, services_fixture  # noqa: F401  (the services fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,22 +50,6 @@ def portal_test(test: Any) -> Any:
 def unique_word(length: int = 8) -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(length))
 
-
-class Api:
-    """ckanapi with a timeout on every call, as the portal's sysadmin."""
-
-    def __init__(self, info: PortalInfo) -> None:
-        self.remote = RemoteCKAN(info.url, apikey=info.token, user_agent="inventur-tests/1")
-
-    def __call__(self, action: str, **data: Any) -> Any:
-        return self.remote.call_action(action, data, requests_kwargs={"timeout": TIMEOUT})
-
-
-@pytest.fixture(scope="module")
-def api(portal: PortalInfo) -> Iterator[Api]:
-    client = Api(portal)
-    yield client
-    client.remote.close()
 
 
 def organisation(api: Api, prefix: str) -> str:

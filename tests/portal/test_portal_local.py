@@ -7,38 +7,21 @@ datasets, named with random words, so a portal folder reused between runs does n
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
-from ckanapi import RemoteCKAN
 from ckanapi.errors import NotFound
 from portal_support import GROUPS, LICENSES, unique_word
 
 from portal.local import PortalInfo, status, up
+from tests.conftest import CkanApi as Api
 
 pytestmark = [pytest.mark.portal, pytest.mark.slow]
 
 TIMEOUT = 60
 LICENCE = LICENSES[0]["id"]
 
-
-class Api:
-    """ckanapi with a timeout on every call."""
-
-    def __init__(self, info: PortalInfo) -> None:
-        self.remote = RemoteCKAN(info.url, apikey=info.token, user_agent="inventur-tests/1")
-
-    def __call__(self, action: str, **data: Any) -> Any:
-        return self.remote.call_action(action, data, requests_kwargs={"timeout": TIMEOUT})
-
-
-@pytest.fixture(scope="module")
-def api(portal: PortalInfo) -> Iterator[Api]:
-    client = Api(portal)
-    yield client
-    client.remote.close()
 
 
 @pytest.fixture(scope="module")
