@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -19,11 +20,18 @@ class StoreUnavailable(RuntimeError):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+_OPEN_WAIT = 30.0  # seconds opening an SQLite store keeps trying while the file is locked
+
+
+def _transient_lock(exc: DBAPIError) -> bool:
+    return "database is locked" in str(exc.orig)
 
 
 def make_engine(url: str) -> Engine:
@@ -83,19 +91,32 @@ class Store:
             engine = make_engine(url)
         except (OSError, ValueError) as exc:
             raise StoreUnavailable(f"database {url} is not usable: {exc}") from exc
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            if migrate_schema and current_revision(engine) != head_revision():
-                from catalog.locks import run_lock
-
-                with run_lock(engine, "migrate", wait=300):  # two processes opening a new store at once
-                    if current_revision(engine) != head_revision():
-                        migrate(engine)
-        except (OperationalError, DBAPIError) as exc:
-            engine.dispose()
-            raise StoreUnavailable(f"database {engine.url.render_as_string(hide_password=True)} is not usable: {exc.orig}") from exc
+        deadline = time.monotonic() + _OPEN_WAIT
+        while True:
+            try:
+                cls._check_and_migrate(engine, migrate_schema)
+                break
+            except (OperationalError, DBAPIError) as exc:
+                if _transient_lock(exc) and time.monotonic() < deadline:
+                    # SQLite answers "database is locked" at once, without waiting, in a few cases
+                    # (a new file changing to WAL while another process does the same): try again
+                    engine.dispose()
+                    time.sleep(0.2)
+                    continue
+                engine.dispose()
+                raise StoreUnavailable(f"database {engine.url.render_as_string(hide_password=True)} is not usable: {exc.orig}") from exc
         return cls(engine)
+
+    @staticmethod
+    def _check_and_migrate(engine: Engine, migrate_schema: bool) -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        if migrate_schema and current_revision(engine) != head_revision():
+            from catalog.locks import run_lock
+
+            with run_lock(engine, "migrate", wait=300):  # two processes opening a new store at once
+                if current_revision(engine) != head_revision():
+                    migrate(engine)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
