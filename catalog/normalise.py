@@ -41,9 +41,14 @@ class Normalised:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value)) or (
-        isinstance(value, float) and value != value  # NaN from a spreadsheet reader
-    )
+    if value is None:
+        return True
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii():  # the quick way to what clean_text would leave: blanks and trailing dots gone
+            return not text.rstrip(".").strip()
+        return not clean_text(text)
+    return isinstance(value, float) and value != value  # NaN from a spreadsheet reader
 
 
 def _as_text(value: Any) -> str:
@@ -270,37 +275,81 @@ def _text(ctx: _Context, raw: Any) -> str | None:
     return value or None
 
 
+# How each kind of field is normalised (free text when the kind is not listed).
+_HANDLERS: dict[Kind, Callable[[_Context, Any, dt.date], Any]] = {
+    Kind.CODE: lambda ctx, raw, today: _code(ctx, _as_text(raw)),
+    Kind.CODES: lambda ctx, raw, today: _split_codes(ctx, _as_text(raw)),
+    Kind.KEYWORDS: lambda ctx, raw, today: _keywords(_as_text(raw)),
+    Kind.EMAIL: lambda ctx, raw, today: _email(ctx, _as_text(raw)),
+    Kind.URL: lambda ctx, raw, today: _url(ctx, _as_text(raw)),
+    Kind.DATE: _date,
+    Kind.DATE_START: _date,
+    Kind.DATE_END: _date,
+}
+
+
+def _free_text(ctx: _Context, raw: Any, today: dt.date) -> str | None:
+    return _text(ctx, raw)
+
+
 def normalise_value(spec: Field, raw: Any, *, vocab: Vocabularies | None = None, today: dt.date | None = None) -> tuple[Any, list[Finding]]:
     """Normalise one field's raw value; returns the value (None or [] when empty) and the findings."""
-    vocab = vocab or vocabularies()
-    today = today or dt.date.today()
-    ctx = _Context(spec, raw, vocab)
     if _blank(raw):
         return ([] if spec.is_list else None), []
-    handlers: dict[Kind, Callable[[], Any]] = {
-        Kind.CODE: lambda: _code(ctx, _as_text(raw)),
-        Kind.CODES: lambda: _split_codes(ctx, _as_text(raw)),
-        Kind.KEYWORDS: lambda: _keywords(_as_text(raw)),
-        Kind.EMAIL: lambda: _email(ctx, _as_text(raw)),
-        Kind.URL: lambda: _url(ctx, _as_text(raw)),
-        Kind.DATE: lambda: _date(ctx, raw, today),
-        Kind.DATE_START: lambda: _date(ctx, raw, today),
-        Kind.DATE_END: lambda: _date(ctx, raw, today),
-    }
-    value = handlers.get(spec.kind, lambda: _text(ctx, raw))()
+    ctx = _Context(spec, raw, vocab or vocabularies())
+    value = _HANDLERS.get(spec.kind, _free_text)(ctx, raw, today or dt.date.today())
     return value, ctx.findings
 
 
 def normalise_record(raw: Mapping[str, Any], *, vocab: Vocabularies | None = None, today: dt.date | None = None) -> Normalised:
     """Normalise every survey field present in ``raw`` (keys are field keys); absent fields become empty."""
-    vocab = vocab or vocabularies()
-    today = today or dt.date.today()
-    out = Normalised(values={})
-    for spec in FIELDS:
-        value, found = normalise_value(spec, raw.get(spec.key), vocab=vocab, today=today)
-        out.values[spec.key] = value
-        out.findings.extend(found)
-    return out
+    return Normaliser(vocab=vocab, today=today).record(raw)
+
+
+# Kinds whose values repeat across rows (a few dozen spellings of a licence, a date, an address):
+# worth remembering. Free text is nearly always new, so it is normalised each time.
+_REPEATING = frozenset({Kind.CODE, Kind.CODES, Kind.EMAIL, Kind.URL, Kind.DATE, Kind.DATE_START, Kind.DATE_END})
+
+
+class Normaliser:
+    """Normalises many records with one vocabulary and date, remembering the outcome for repeated values.
+
+    A campaign holds thousands of rows but only a few hundred distinct coded answers, so the second
+    "Datenlizenz Deutschland Namensnennung 2.0" costs a dictionary look-up. The memory is bounded.
+    """
+
+    LIMIT = 50_000
+
+    def __init__(self, *, vocab: Vocabularies | None = None, today: dt.date | None = None) -> None:
+        self.vocab = vocab or vocabularies()
+        self.today = today or dt.date.today()
+        self._memo: dict[tuple[str, type, Any], tuple[Any, tuple[Finding, ...]]] = {}
+
+    def value(self, spec: Field, raw: Any) -> tuple[Any, list[Finding]]:
+        """As :func:`normalise_value`; lists returned are the caller's own."""
+        if spec.kind not in _REPEATING or raw is None:
+            return normalise_value(spec, raw, vocab=self.vocab, today=self.today)
+        key = (spec.key, type(raw), raw)
+        try:
+            known = self._memo.get(key)
+        except TypeError:  # an unhashable value: nothing to remember
+            return normalise_value(spec, raw, vocab=self.vocab, today=self.today)
+        if known is None:
+            value, found = normalise_value(spec, raw, vocab=self.vocab, today=self.today)
+            if len(self._memo) >= self.LIMIT:
+                self._memo.clear()
+            known = self._memo[key] = (value, tuple(found))
+        value, found_t = known
+        return (list(value) if isinstance(value, list) else value), list(found_t)
+
+    def record(self, raw: Mapping[str, Any]) -> Normalised:
+        """Normalise every survey field present in ``raw``; absent fields become empty."""
+        out = Normalised(values={})
+        for spec in FIELDS:
+            value, found = self.value(spec, raw.get(spec.key))
+            out.values[spec.key] = value
+            out.findings.extend(found)
+        return out
 
 
 def spatial_uri(scope: str | None, geocoding_uri: str) -> str | None:
@@ -310,4 +359,4 @@ def spatial_uri(scope: str | None, geocoding_uri: str) -> str | None:
     return geocoding_uri
 
 
-__all__ = ["BY_KEY", "Normalised", "normalise_record", "normalise_value", "parse_date", "spatial_uri"]
+__all__ = ["BY_KEY", "Normalised", "Normaliser", "normalise_record", "normalise_value", "parse_date", "spatial_uri"]

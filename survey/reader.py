@@ -7,6 +7,7 @@ extra or renamed-by-case columns do not matter; the ``Meta`` sheet is read for t
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -64,7 +65,13 @@ def column_letter(index: int) -> str:
 def _match_label(value: Any) -> Field | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    return _LABELS.get(clean_key(value)) or _LOOSE_LABELS.get(loose_key(value))
+    return _label_of(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_of(text: str) -> Field | None:
+    """The field whose column label ``text`` is, however it was spelled (the same headers recur in every file)."""
+    return _LABELS.get(clean_key(text)) or _LOOSE_LABELS.get(loose_key(text))
 
 
 def _find_header(rows: list[list[Any]]) -> tuple[int, dict[int, Field], list[tuple[int, str]]]:
