@@ -6,19 +6,18 @@ A save whose content equals the entry's current content writes nothing; any othe
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from catalog.fields import BY_KEY, EXPORT_KEYS, FIELDS
 from catalog.findings import SEVERITY_ORDER, Finding
-from catalog.models import Entry, EntryVersion, FindingRow, IdentifierCounter, Run, utcnow
+from catalog.models import Base, Entry, EntryVersion, FindingRow, IdentifierCounter, Run, utcnow
 from catalog.organisation import Organisation
 
 # The values that make up an entry's content (what a version records and the content hash covers).
@@ -118,7 +117,7 @@ def save_entry(
         )
         session.add(entry)
     for key in CONTENT_KEYS:
-        setattr(entry, key, values.get(key) if not BY_KEY.get(key) or not BY_KEY[key].is_list else list(values.get(key) or []))
+        setattr(entry, key, _column_value(key, values.get(key)))
     if remote is not None:
         entry.remote_source, entry.remote_id, entry.remote_modified = remote
         entry.gone_at = None
@@ -144,6 +143,68 @@ def save_entry(
         )
     )
     return SaveResult(entry, created=created, changed=True)
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """What findings and reports need of a stored entry, without loading it."""
+
+    id: int
+    identifier: str
+    version: int
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to create: its identifier (already allocated), values, and where they come from."""
+
+    identifier: str
+    values: Mapping[str, Any]
+    source: Source
+    raw: Mapping[str, Any] | None = None
+
+
+def insert_entries(session: Session, items: Sequence[NewEntry], *, city: str, department: str, origin: str = "survey") -> list[EntryRef]:
+    """Create many entries at once, each with its first version: the same rows :func:`save_entry` writes
+    for a new entry, in two bulk inserts instead of two statements per entry. Returns the entries in order."""
+    if not items:
+        return []
+    now = utcnow()
+    entries, versions = _table(Entry), _table(EntryVersion)
+    entry_rows, hashes = [], []
+    for item in items:
+        digest = content_hash(item.values)
+        hashes.append(digest)
+        row = {key: _column_value(key, item.values.get(key)) for key in CONTENT_KEYS}
+        row.update(identifier=item.identifier, city=city, department=department, origin=origin, version=1,
+                   status="new", content_hash=digest, created_at=now, updated_at=now)
+        entry_rows.append(row)
+    ids = session.execute(
+        insert(entries).returning(entries.c.id, sort_by_parameter_order=True), entry_rows
+    ).scalars().all()
+    session.execute(
+        insert(versions),
+        [
+            {
+                "entry_id": entry_id, "version": 1, "data": {k: item.values.get(k) for k in CONTENT_KEYS},
+                "raw": dict(item.raw) if item.raw is not None else None, "content_hash": digest,
+                "source_kind": item.source.kind, "source": item.source.name, "file_id": item.source.file_id,
+                "sheet": item.source.sheet, "row": item.source.row, "run_id": item.source.run_id, "created_at": now,
+            }
+            for entry_id, item, digest in zip(ids, items, hashes, strict=True)
+        ],
+    )
+    return [EntryRef(entry_id, item.identifier, 1) for entry_id, item in zip(ids, items, strict=True)]
+
+
+def _table(model: type[Base]) -> Table:
+    """The model's table, for Core statements that skip the ORM's per-object work."""
+    return cast(Table, model.__table__)
+
+
+def _column_value(key: str, value: Any) -> Any:
+    spec = BY_KEY.get(key)
+    return list(value or []) if spec is not None and spec.is_list else value
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
@@ -215,7 +276,7 @@ def add_findings(
     *,
     stage: str,
     run_id: int | None = None,
-    entry: Entry | None = None,
+    entry: Entry | EntryRef | None = None,
     file_id: int | None = None,
 ) -> int:
     """Store findings (in bulk); returns how many were stored."""
@@ -224,7 +285,7 @@ def add_findings(
 
 def add_findings_of(
     session: Session,
-    groups: Iterable[tuple[Entry | None, Iterable[Finding]]],
+    groups: Iterable[tuple[Entry | EntryRef | None, Iterable[Finding]]],
     *,
     stage: str,
     run_id: int | None = None,
@@ -232,6 +293,7 @@ def add_findings_of(
 ) -> int:
     """Store the findings of several entries in one insert; returns how many were stored."""
     rows = []
+    now = utcnow()
     for entry, findings in groups:
         for f in findings:
             rows.append(
@@ -255,11 +317,11 @@ def add_findings_of(
                     "message": f.message,
                     "message_en": f.message_en,
                     "is_open": True,
-                    "created_at": dt.datetime.now(dt.UTC),
+                    "created_at": now,
                 }
             )
     if rows:
-        session.execute(insert(FindingRow), rows)
+        session.execute(insert(_table(FindingRow)), rows)
     return len(rows)
 
 

@@ -23,17 +23,20 @@ from sqlalchemy.orm import Session
 from catalog.fields import BY_KEY
 from catalog.findings import Finding, finding
 from catalog.inventory import (
+    EntryRef,
+    NewEntry,
     Source,
     add_findings,
     add_findings_of,
     allocate_identifiers,
     close_findings,
     finish_run,
+    insert_entries,
     save_entry,
     start_run,
 )
 from catalog.models import Campaign, Entry, FindingRow, ReceivedFile
-from catalog.normalise import normalise_record, spatial_uri
+from catalog.normalise import Normaliser, spatial_uri
 from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
 from catalog.store import Store
 from survey.reader import ENTRY_SHEET, RawRow, ReadWorkbook, WorkbookUnreadable, read_workbook
@@ -61,6 +64,11 @@ class FileOutcome:
     unchanged: int = 0
     findings: list[Finding] = field(default_factory=list)
     entry_ids: list[int] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: check, read, normalise, store
+
+    def timed(self, stage: str, started: float) -> None:
+        """Add the time since ``started`` (``time.perf_counter()``) to ``stage``."""
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
 @dataclass
@@ -75,6 +83,14 @@ class CollectReport:
     @property
     def entry_ids(self) -> list[int]:
         return [i for o in self.outcomes for i in o.entry_ids]
+
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds spent per stage over all files: safety check and checksum, reading, normalising, storing."""
+        out = dict.fromkeys(("check", "read", "normalise", "store"), 0.0)
+        for outcome in self.outcomes:
+            for stage, seconds in outcome.seconds.items():
+                out[stage] = out.get(stage, 0.0) + seconds
+        return out
 
     def totals(self) -> dict[str, int]:
         return {
@@ -121,6 +137,7 @@ class Collector:
         self.secret_for = secret_for
         self.files_dir = files_dir
         self.today = today or dt.date.today()
+        self.normaliser = Normaliser(today=self.today)
 
     def collect(self, paths: Sequence[Path], *, sender: str | None = None, source: Callable[[Path], str] | None = None) -> CollectReport:
         """Collect every file of ``paths`` (files or folders)."""
@@ -140,8 +157,10 @@ class Collector:
 
     def collect_file(self, path: Path, *, sender: str | None = None, source: str | None = None, run_id: int | None = None) -> FileOutcome:
         """Collect one file; never raises for what is wrong with the file itself."""
+        started = time.perf_counter()
         digest = file_digest(path)
         outcome = FileOutcome(path=path, name=path.name, sha256=digest.sha256, status="read")
+        outcome.timed("check", started)
         try:
             return self._collect_file(path, digest, outcome, sender, source, run_id)
         except IntegrityError:
@@ -192,11 +211,14 @@ class Collector:
         add_findings(session, located, stage="read", run_id=run_id, file_id=received.id)
 
     def _read_into(self, session: Session, received: ReceivedFile, stored: Path, outcome: FileOutcome, run_id: int | None) -> None:
+        started = time.perf_counter()
         check = inspect_file(stored)
+        outcome.timed("check", started)
         if not check.ok:
             self._reject(session, received, outcome, check.findings(file=outcome.name), run_id)
             return
         warnings = check.findings(file=outcome.name)
+        started = time.perf_counter()
         try:
             book = read_workbook(stored, file_name=outcome.name)
         except WorkbookUnreadable as exc:
@@ -204,6 +226,7 @@ class Collector:
             self._reject(session, received, outcome, [problem], run_id)
             return
         meta_problem = self._check_meta(book.meta, outcome)
+        outcome.timed("read", started)
         if meta_problem is not None:
             self._reject(session, received, outcome, [meta_problem], run_id)
             return
@@ -217,7 +240,10 @@ class Collector:
             session.add(Campaign(id=book.meta.campaign))
         self._close_earlier_file_findings(session, received)
         file_findings = [f.at(city=outcome.city, department=outcome.department) for f in [*warnings, *book.findings]]
+        started = time.perf_counter()
         self._store_rows(session, received, book, outcome, run_id, file_findings)
+        outcome.timed("store", started)
+        outcome.seconds["store"] -= outcome.seconds.get("normalise", 0.0)
         received.status = "read"
         received.rows = outcome.rows
 
@@ -256,44 +282,49 @@ class Collector:
         city, department = received.city or "", received.department or ""
         geocoding = self.organisation.city(city).geocoding_uri
         where = {"file": outcome.name, "sheet": ENTRY_SHEET, "city": city, "department": department}
-        known = {
-            e.identifier: e
-            for e in session.scalars(select(Entry).where(Entry.city == city, Entry.department == department))
-        }
+        started = time.perf_counter()
+        read = [(raw, self.normaliser.record(raw.values)) for raw in book.rows]
+        outcome.timed("normalise", started)
+        known = self._known_entries(session, city, department, {n.values["identifier"] for _, n in read if n.values.get("identifier")})
         seen: set[str] = set()
         pending_file: list[Finding] = list(file_findings)
-        touched: list[tuple[Entry, list[Finding]]] = []
+        # rows in order: an entry that exists (saved as a new version when changed) or one to create in bulk
+        rows: list[tuple[Entry | NewEntry, list[Finding]]] = []
         fresh = iter(allocate_identifiers(session, self.organisation, city, department,
-                                          sum(1 for raw in book.rows if not _given_identifier(raw))))
-        for raw in book.rows:
+                                          sum(1 for _, n in read if not n.values.get("identifier"))))
+        for raw, normalised in read:
             outcome.rows += 1
-            normalised = normalise_record(raw.values, today=self.today)
-            cell_findings = [self._locate(f, raw, where) for f in normalised.findings]
             identifier = normalised.values.get("identifier")
             problem = self._identifier_problem(session, identifier, known, seen, city, department)
             if problem is not None:
                 pending_file.append(self._locate(problem, raw, where))
-                pending_file += cell_findings
+                pending_file += [self._locate(f, raw, where) for f in normalised.findings]
                 continue
-            if identifier:
-                seen.add(identifier)
+            given = identifier or None
+            identifier = identifier or next(fresh)
+            cell_findings = [self._locate(f, raw, where, identifier=identifier) for f in normalised.findings]
             values = dict(normalised.values)
             values["spatial_scope"] = values.get("spatial")
             values["spatial"] = spatial_uri(values["spatial_scope"], geocoding)
-            result = save_entry(
-                session, values, identifier=identifier or next(fresh), existing=known.get(identifier or ""),
-                city=city, department=department,
-                organisation=self.organisation, raw=_jsonable(raw.values),
-                source=Source("survey", outcome.name, file_id=received.id, sheet=ENTRY_SHEET, row=raw.row, run_id=run_id),
-            )
-            entry = result.entry
-            outcome.created += int(result.created)
-            outcome.updated += int(result.changed and not result.created)
+            source = Source("survey", outcome.name, file_id=received.id, sheet=ENTRY_SHEET, row=raw.row, run_id=run_id)
+            if not given:
+                rows.append((NewEntry(identifier, values, source, _jsonable(raw.values)), cell_findings))
+                continue
+            seen.add(identifier)
+            result = save_entry(session, values, identifier=identifier, existing=known[identifier], city=city,
+                                department=department, organisation=self.organisation, raw=_jsonable(raw.values), source=source)
+            outcome.updated += int(result.changed)
             outcome.unchanged += int(not result.changed)
-            outcome.entry_ids.append(entry.id)
-            touched.append((entry, [f.at(identifier=entry.identifier) for f in cell_findings]))
+            rows.append((result.entry, cell_findings))
         session.flush()
-        close_findings(session, entry_ids=[e.id for e, _ in touched], stages=READ_STAGES)
+        created = iter(insert_entries(session, [e for e, _ in rows if isinstance(e, NewEntry)], city=city, department=department))
+        touched: list[tuple[Entry | EntryRef, list[Finding]]] = []
+        for item, cell_findings in rows:
+            entry = next(created) if isinstance(item, NewEntry) else item
+            outcome.created += int(isinstance(item, NewEntry))
+            outcome.entry_ids.append(entry.id)
+            touched.append((entry, cell_findings))
+        close_findings(session, entry_ids=[e.id for e, _ in touched if isinstance(e, Entry)], stages=READ_STAGES)
         add_findings_of(session, touched, stage="normalise", run_id=run_id, file_id=received.id)
         for _entry, found in touched:
             outcome.findings += found
@@ -301,9 +332,21 @@ class Collector:
         outcome.findings += pending_file
 
     @staticmethod
-    def _locate(found: Finding, raw: RawRow, where: dict[str, Any]) -> Finding:
+    def _known_entries(session: Session, city: str, department: str, identifiers: set[str]) -> dict[str, Entry]:
+        """The department's entries among ``identifiers`` (the Kennungen a returned file lists)."""
+        known: dict[str, Entry] = {}
+        wanted = sorted(identifiers)
+        for start in range(0, len(wanted), 5000):  # bounded IN lists (SQLite limits bound parameters)
+            query = select(Entry).where(
+                Entry.city == city, Entry.department == department, Entry.identifier.in_(wanted[start:start + 5000])
+            )
+            known.update((e.identifier, e) for e in session.scalars(query))
+        return known
+
+    @staticmethod
+    def _locate(found: Finding, raw: RawRow, where: dict[str, Any], **more: Any) -> Finding:
         column = raw.columns.get(found.field or "") if found.field else None
-        return found.at(row=raw.row, column=column or found.column, **where)
+        return found.at(row=raw.row, column=column or found.column, **where, **more)
 
     @staticmethod
     def _identifier_problem(session: Session, identifier: str | None, known: dict[str, Entry], seen: set[str],
@@ -319,11 +362,6 @@ class Collector:
         if other is not None:
             return finding("identifier-foreign", value=identifier, field=spec.key)
         return finding("identifier-unknown", value=identifier, field=spec.key)
-
-
-def _given_identifier(raw: RawRow) -> bool:
-    value = raw.values.get("identifier")
-    return value is not None and bool(str(value).strip())
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
