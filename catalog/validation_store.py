@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from catalog.inventory import add_findings_of, entry_record, finish_run, start_run
+from catalog.fields import BY_KEY, EXPORT_KEYS
+from catalog.inventory import EntryRef, add_findings_of, finish_run, start_run
 from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile, Run
 
 VALIDATE_STAGE = "validate"
@@ -38,22 +39,44 @@ class InventoryValidation:
     skipped: bool = False  # nothing changed since the last run of the same scope: its result stands
 
 
-def _records(session: Session, city: str | None) -> tuple[list[dict[str, Any]], list[Entry]]:
+@dataclass(frozen=True)
+class _Current:
+    """What validation needs of a stored entry besides its record."""
+
+    ref: EntryRef
+    spatial_scope: str | None
+
+
+def _scope(city: str | None) -> Any:
+    """The entries a validation covers: the current ones (not gone), of one city or all."""
+    current = Entry.gone_at.is_(None)
+    return and_(current, Entry.city == city) if city else current
+
+
+def _records(session: Session, city: str | None) -> tuple[list[dict[str, Any]], list[_Current]]:
+    """The export records of the entries in scope, with where their current version was read from.
+
+    Read as plain rows (no ORM objects): validation touches every entry, and the ORM's bookkeeping
+    for tens of thousands of objects costs more than the checks themselves."""
+    columns = [getattr(Entry, key) for key in EXPORT_KEYS]
     query = (
-        select(Entry, EntryVersion.sheet, EntryVersion.row, ReceivedFile.original_name)
+        select(Entry.id, Entry.version, Entry.spatial_scope, *columns,
+               EntryVersion.sheet, EntryVersion.row, ReceivedFile.original_name)
         .join(EntryVersion, and_(EntryVersion.entry_id == Entry.id, EntryVersion.version == Entry.version))
         .outerjoin(ReceivedFile, ReceivedFile.id == EntryVersion.file_id)
-        .where(Entry.gone_at.is_(None))
+        .where(_scope(city))
         .order_by(Entry.city, Entry.department, Entry.identifier)
     )
-    if city:
-        query = query.where(Entry.city == city)
+    lists = [key for key in EXPORT_KEYS if BY_KEY.get(key) is not None and BY_KEY[key].is_list]
     records, entries = [], []
-    for entry, sheet, row, file_name in session.execute(query):
-        record = entry_record(entry)
-        record.update({"_file": file_name, "_sheet": sheet, "_row": row})
+    for row in session.execute(query):
+        values = row._mapping
+        record = {key: values[key] for key in EXPORT_KEYS}
+        for key in lists:
+            record[key] = list(record[key] or [])
+        record.update({"_file": values["original_name"], "_sheet": values["sheet"], "_row": values["row"]})
         records.append(record)
-        entries.append(entry)
+        entries.append(_Current(EntryRef(values["id"], values["identifier"], values["version"]), values["spatial_scope"]))
     return records, entries
 
 
@@ -98,26 +121,26 @@ def validate_inventory(
     run = start_run(session, "validate")
     records, entries = _records(session, city)
     result = validate_records(records, today=today, docs_dir=docs_dir, run_name=f"run-{run.id:05d}" if docs_dir else None)
-    by_identifier = {e.identifier: e for e in entries}
-    ids = [e.id for e in entries]
-    if ids:
-        session.execute(
-            update(FindingRow)
-            .where(FindingRow.stage == VALIDATE_STAGE, FindingRow.is_open.is_(True), FindingRow.entry_id.in_(ids))
-            .values(is_open=False)
-        )
-    explained = _cells_with_value_findings(session, ids)
+    by_identifier = {e.ref.identifier: e for e in entries}
+    in_scope = select(Entry.id).where(_scope(city)).scalar_subquery()
+    session.execute(
+        update(FindingRow)
+        .where(FindingRow.stage == VALIDATE_STAGE, FindingRow.is_open.is_(True), FindingRow.entry_id.in_(in_scope))
+        .values(is_open=False)
+        .execution_options(synchronize_session=False)
+    )
+    explained = _cells_with_value_findings(session, in_scope)
     grouped: dict[str, list[Any]] = {}
     for found in result.findings:
         entry = by_identifier.get(found.identifier or "")
-        if _is_missing(found.code) and entry is not None and (entry.id, found.field) in explained:
+        if _is_missing(found.code) and entry is not None and (entry.ref.id, found.field) in explained:
             continue  # the cell had a value that could not be read: its own finding says so already
         if found.code == "missing-recommended" and found.field == "spatial" and entry is not None and entry.spatial_scope:
             continue  # answered "kein Raumbezug": no geocoding URI, and nothing missing
         grouped.setdefault(found.identifier or "", []).append(found)
-    add_findings_of(session, ((by_identifier.get(i), batch) for i, batch in grouped.items()), stage=VALIDATE_STAGE,
-                    run_id=run.id)
-    states = _update_states(session, entries)
+    add_findings_of(session, ((e.ref if (e := by_identifier.get(i)) else None, batch) for i, batch in grouped.items()),
+                    stage=VALIDATE_STAGE, run_id=run.id)
+    states = _update_states(session, city) if entries else {}
     by_severity: dict[str, int] = dict(Counter(f.severity for f in result.findings))
     by_code: dict[str, int] = dict(Counter(f.code for f in result.findings))
     summary = {
@@ -146,10 +169,8 @@ def _is_missing(code: str) -> bool:
     return code.startswith("missing-") or code.endswith("-missing")
 
 
-def _cells_with_value_findings(session: Session, entry_ids: list[int]) -> set[tuple[int, str | None]]:
+def _cells_with_value_findings(session: Session, entry_ids: Any) -> set[tuple[int, str | None]]:
     """(entry, field) pairs whose current value was given but unusable (an open normalisation problem)."""
-    if not entry_ids:
-        return set()
     rows = session.execute(
         select(FindingRow.entry_id, FindingRow.field).where(
             FindingRow.stage.in_(("normalise", "harvest")), FindingRow.is_open.is_(True), FindingRow.severity != "info",
@@ -159,21 +180,23 @@ def _cells_with_value_findings(session: Session, entry_ids: list[int]) -> set[tu
     return {(entry_id, field) for entry_id, field in rows if entry_id is not None}
 
 
-def _update_states(session: Session, entries: list[Entry]) -> dict[str, int]:
-    """Entries not yet reviewed: ``needs_changes`` with open errors, else ``ready`` for review."""
-    if not entries:
-        return {}
-    with_errors = set(
-        session.scalars(
-            select(FindingRow.entry_id).where(
-                FindingRow.is_open.is_(True), FindingRow.severity == "error", FindingRow.entry_id.in_([e.id for e in entries])
-            )
-        )
+def _update_states(session: Session, city: str | None) -> dict[str, int]:
+    """Entries not yet reviewed: ``needs_changes`` with open errors, else ``ready`` for review.
+
+    Two set-wise updates (entries already in the right state are left alone); returns the number
+    of entries in scope per state."""
+    with_errors = (
+        select(FindingRow.entry_id)
+        .where(FindingRow.is_open.is_(True), FindingRow.severity == "error", FindingRow.entry_id.is_not(None))
+        .scalar_subquery()
     )
-    counts: Counter[str] = Counter()
-    for entry in entries:
-        if entry.status in OPEN_STATES:
-            entry.status = "needs_changes" if entry.id in with_errors else "ready"
-        counts[entry.status] += 1
-    session.flush()
-    return dict(counts)
+    undecided = and_(_scope(city), Entry.status.in_(OPEN_STATES))
+    for state, condition in (("needs_changes", Entry.id.in_(with_errors)), ("ready", Entry.id.not_in(with_errors))):
+        session.execute(
+            update(Entry)
+            .where(undecided, condition, Entry.status != state)
+            .values(status=state)
+            .execution_options(synchronize_session="fetch")
+        )
+    counts = session.execute(select(Entry.status, func.count()).where(_scope(city)).group_by(Entry.status))
+    return {status: number for status, number in counts}
