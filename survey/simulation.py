@@ -178,13 +178,15 @@ def _messy(rng: random.Random, table: str, value: str, share: float) -> str:
 
 
 def realistic_rows(
-    city: City, department: Department, count: int, rng: random.Random, *, messy: float = 0.25, broken: float = 0.05
+    city: City, department: Department, count: int, rng: random.Random, *, messy: float = 0.25, broken: float = 0.05,
+    start: int = 0,
 ) -> list[dict[str, Any]]:
-    """``count`` rows a data officer of ``department`` would enter (field key -> cell value)."""
+    """``count`` rows a data officer of ``department`` would enter (field key -> cell value); ``start`` skips
+    the department's first holdings (a later return lists further ones, not the same again)."""
     pool = _HOLDINGS[remit(department)] + _HOLDINGS["verwaltung"]
     rows: list[dict[str, Any]] = []
     domain = _domain(city)
-    for index in range(count):
+    for index in range(start, start + count):
         base = pool[index % len(pool)]
         round_ = index // len(pool)
         title, description, theme, kind, formats, frequency, hvd, keywords, personal, access = base
