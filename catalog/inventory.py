@@ -202,9 +202,11 @@ def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+_LIST_KEYS = frozenset(key for key in CONTENT_KEYS if key in BY_KEY and BY_KEY[key].is_list)
+
+
 def _column_value(key: str, value: Any) -> Any:
-    spec = BY_KEY.get(key)
-    return list(value or []) if spec is not None and spec.is_list else value
+    return list(value or []) if key in _LIST_KEYS else value
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
