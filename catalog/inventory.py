@@ -354,6 +354,16 @@ def finding_record(row: FindingRow) -> dict[str, Any]:
     return {key: getattr(row, key) for key in FINDING_KEYS}
 
 
+def identifiers_for_file(session: Session, file_id: int) -> dict[int, str]:
+    """Row of the received file -> Kennung of the entry that row was saved as (any version read from it)."""
+    rows = session.execute(
+        select(EntryVersion.row, Entry.identifier)
+        .join(Entry, Entry.id == EntryVersion.entry_id)
+        .where(EntryVersion.file_id == file_id, EntryVersion.row.is_not(None))
+    )
+    return {row: identifier for row, identifier in rows if row is not None}
+
+
 def findings_for_file(session: Session, file_id: int) -> tuple[list[Finding], str]:
     """The open findings that concern one received file (its own, and those of the entries whose current
     version it holds), as findings with their cells; and the stored copy's path."""

@@ -193,7 +193,7 @@ def validate_step(services: Services, *, city: str | None = None, docs: bool = T
 def send_feedback(services: Services, outcomes: Sequence[Any], *, progress: Progress = _quiet) -> list[str]:
     """A feedback workbook per file that was read or rejected: into the department's outbox and
     ``<data_dir>/feedback/<city>/<department>/``. Returns where each was put."""
-    from catalog.inventory import findings_for_file
+    from catalog.inventory import findings_for_file, identifiers_for_file
     from survey.feedback import build_feedback, feedback_name
 
     sent: list[str] = []
@@ -205,8 +205,9 @@ def send_feedback(services: Services, outcomes: Sequence[Any], *, progress: Prog
         dept = services.organisation.department(outcome.city, outcome.department)
         with services.store.session() as session:
             found, stored = findings_for_file(session, outcome.file_id)
+            identifiers = identifiers_for_file(session, outcome.file_id)
         data = build_feedback(Path(stored), found, city=city, department=dept, campaign=outcome.campaign,
-                              file_name=outcome.name, created=now)
+                              file_name=outcome.name, created=now, identifiers=identifiers)
         name = feedback_name(outcome.name)
         local = services.folder(f"feedback/{city.key}/{dept.code}") / name
         local.write_bytes(data)

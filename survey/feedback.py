@@ -17,7 +17,7 @@ import io
 import math
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from catalog.fields import BY_COLUMN, BY_KEY
 from catalog.findings import SEVERITY_ORDER, Finding
 from catalog.organisation import City, Department
+from survey.reader import HEADER_SEARCH_ROWS, header_columns
 from survey.template import ENTRY_SHEET, META_SHEET, save_deterministic, write_text
 
 __all__ = [
@@ -142,6 +143,7 @@ def build_feedback(
     campaign: str | None,
     file_name: str,
     created: datetime,
+    identifiers: Mapping[int, str] | None = None,
 ) -> bytes:
     """Build the feedback workbook for one received file; returns the xlsx bytes.
 
@@ -149,7 +151,9 @@ def build_feedback(
     of ``Datenbestände`` (``sheet`` is that sheet or None, ``row`` and ``column`` set) colour and
     comment that cell; every finding appears in the table of the ``Rückmeldung`` sheet. ``created``
     is the time of the check: shown on the summary and used as the file's timestamp, so the same
-    input gives the same bytes.
+    input gives the same bytes. ``identifiers`` (sheet row -> Kennung) fills the blank ``Kennung``
+    cells of the rows that became entries, so a corrected feedback workbook sent back updates those
+    entries instead of adding them a second time.
     """
     data = original.read_bytes() if isinstance(original, Path) else original
     workbook = _open(data)
@@ -163,6 +167,7 @@ def build_feedback(
     entries = workbook[ENTRY_SHEET] if ENTRY_SHEET in workbook.sheetnames else None
     if entries is not None:
         _clear_marks(entries)
+        _fill_identifiers(entries, identifiers or {})
         _mark_cells(entries, findings)
     if META_SHEET in workbook.sheetnames:
         workbook[META_SHEET].sheet_state = "veryHidden"
@@ -228,6 +233,24 @@ def _clear_marks(sheet: Worksheet) -> None:
             if str(cell.fill.fgColor.rgb)[-6:] in SEVERITY_FILLS.values():
                 column_fill = sheet.column_dimensions[cell.column_letter].fill
                 cell.fill = copy(column_fill) if column_fill is not None else PatternFill()
+
+
+def _fill_identifiers(sheet: Worksheet, identifiers: Mapping[int, str]) -> None:
+    """Write each new entry's Kennung into its row, in the sheet's own Kennung column, where it is blank."""
+    if not identifiers:
+        return
+    top = [list(row) for row in sheet.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, values_only=True)]
+    header, columns = header_columns(top)
+    column = next((col for col, spec in columns.items() if spec.key == "identifier"), None)
+    if column is None:
+        return  # the department removed the Kennung column: nowhere to put it (the rows are still read)
+    for row, identifier in identifiers.items():
+        if row <= header + 1:
+            continue
+        cell = sheet.cell(row=row, column=column + 1)
+        if isinstance(cell, MergedCell) or (cell.value is not None and str(cell.value).strip()):
+            continue
+        cell.value = identifier
 
 
 def _mark_cells(sheet: Worksheet, findings: Sequence[Finding]) -> None:

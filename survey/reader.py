@@ -89,6 +89,12 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[int, Field], list[tup
     return best, best_map, unknown
 
 
+def header_columns(rows: list[list[Any]]) -> tuple[int, dict[int, Field]]:
+    """The header row (0-based) among the first rows of a sheet, and the field of each of its label columns."""
+    header, columns, _unknown = _find_header(rows)
+    return header, columns
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 

@@ -204,6 +204,25 @@ def test_feedback_workbook_marks_the_cells(services: Services) -> None:
     assert sheet[f"{COL['title']}2"].comment is None
 
 
+def test_corrected_feedback_workbook_sent_back_updates_instead_of_adding(services: Services, tmp_path: Path) -> None:
+    blank = outbox_workbook(services, "augsburg", "STAT")
+    fill(blank, [VALID, BROKEN], inbox(services, "augsburg", "STAT") / "antwort.xlsx")
+    [location] = collect(services, from_share=True).feedback
+    workbook = openpyxl.load_workbook(location)
+    sheet = workbook["Datenbestände"]
+    # the new rows carry the Kennung they were given, so sending the file back cannot add them twice
+    assert (sheet["A2"].value, sheet["A3"].value) == ("A-STAT-00001", "A-STAT-00002")
+    sheet[f"{COL['contact_email']}3"] = "steuer@augsburg.de"
+    corrected = tmp_path / "back" / "antwort-korrigiert.xlsx"
+    corrected.parent.mkdir()
+    workbook.save(corrected)
+    again = collect(services, [corrected])
+    assert again.totals["read"] == 1, again.outcomes[0].findings
+    assert (again.totals["created"], again.totals["updated"], again.totals["unchanged"]) == (0, 1, 1)
+    assert [e["identifier"] for e in export(services)] == ["A-STAT-00001", "A-STAT-00002"]
+    assert export(services)[1]["contact_email"] == "steuer@augsburg.de"
+
+
 def _bad_files(folder: Path, good_template: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
