@@ -12,12 +12,12 @@ import datetime as dt
 import io
 import random
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from catalog.fields import FIELDS
-from catalog.organisation import City, Department
+from catalog.organisation import City, Department, Organisation
 
 # (title, description, theme label, data kind, formats, frequency, HVD, keywords, personal data, access)
 _HOLDINGS: dict[str, list[tuple[str, str, str, str, str, str, str, str, str, str]]] = {
@@ -226,11 +226,13 @@ def realistic_rows(
     return rows
 
 
-def fill_workbook(template: bytes, rows: Sequence[Mapping[str, Any]], *, start_row: int = 2, keep_identifiers: bool = True) -> bytes:
+def fill_workbook(template: bytes, rows: Sequence[Mapping[str, Any]], *, start_row: int = 2, keep_identifiers: bool = True,
+                  saved: dt.datetime | None = None) -> bytes:
     """The workbook with ``rows`` typed into ``Datenbestände`` from ``start_row`` on (column by field).
 
     Rows with an ``identifier`` are written over the pre-filled row holding that Kennung when
-    ``keep_identifiers`` is set, as a department does in an update round.
+    ``keep_identifiers`` is set, as a department does in an update round. ``saved`` fixes the time
+    stamped into the file (the same rows then give the same bytes); default: now.
     """
     import openpyxl
 
@@ -245,6 +247,10 @@ def fill_workbook(template: bytes, rows: Sequence[Mapping[str, Any]], *, start_r
         for spec in FIELDS:
             if spec.key in row and spec.key != "identifier":
                 sheet[f"{spec.column}{target}"] = row[spec.key]
+    if saved is not None:
+        from survey.template import save_deterministic
+
+        return save_deterministic(workbook, saved, keep_created=True)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -253,12 +259,13 @@ def fill_workbook(template: bytes, rows: Sequence[Mapping[str, Any]], *, start_r
 BAD_FILE_KINDS = ("renamed-csv", "legacy-xls", "truncated", "macros")
 
 
-def bad_file(kind: str, template: bytes) -> tuple[str, bytes]:
-    """A file of a bad kind (name suffix, bytes) as departments send them by mistake."""
+def bad_file(kind: str, template: bytes, sender: str = "") -> tuple[str, bytes]:
+    """A file of a bad kind (name suffix, bytes) as departments send them by mistake; ``sender`` (e.g.
+    the department's code) goes into the content, so two departments' mistakes are two files."""
     if kind == "renamed-csv":
-        return ".xlsx", "Titel;Beschreibung\nBaumkataster;Alle Bäume\n".encode()
+        return ".xlsx", f"Titel;Beschreibung;Stelle\nBaumkataster;Alle Bäume;{sender}\n".encode()
     if kind == "legacy-xls":
-        return ".xlsx", bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 1024
+        return ".xlsx", bytes.fromhex("D0CF11E0A1B11AE1") + sender.encode().ljust(1024, b"\0")
     if kind == "truncated":
         return ".xlsx", template[: len(template) // 2]
     if kind == "macros":
@@ -277,5 +284,48 @@ class SimulatedReturn:
     department: str
     name: str
     data: bytes
-    kind: str  # good, bad:<kind>
+    kind: str  # good, bad (not a usable workbook), resent (the same workbook again)
 
+
+def simulate_campaign(
+    organisation: Organisation,
+    secret_for: Callable[[str], bytes],
+    *,
+    departments_per_city: int,
+    entries: int,
+    seed: int,
+    campaign: str = "simulation",
+    messy: float = 0.25,
+    broken: float = 0.05,
+    bad_files: float = 0.05,
+    resubmissions: float = 0.1,
+    issued: dt.date = dt.date(2026, 11, 1),
+) -> list[SimulatedReturn]:
+    """The returns of one campaign: the first ``departments_per_city`` departments of each city answer with
+    ``entries`` realistic rows each. ``messy`` of the coded answers are typed in other spellings, ``broken``
+    of the rows hold one value that cannot be read, ``bad_files`` of the departments first send a file
+    that is not a usable workbook, and ``resubmissions`` of them send the same workbook a second time
+    (by mail and on the share). The same arguments give the same bytes."""
+    from survey.template import build_workbook, workbook_name
+
+    for name, share in (("messy", messy), ("broken", broken), ("bad_files", bad_files), ("resubmissions", resubmissions)):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{name} is a share between 0 and 1, not {share}")
+    rng = random.Random(seed)
+    returns: list[SimulatedReturn] = []
+    for city in organisation.cities:
+        departments = sorted(organisation.departments_of(city.key), key=lambda d: d.code)
+        if departments_per_city > len(departments):
+            raise ValueError(f"{city.name} has {len(departments)} departments, not {departments_per_city}")
+        for index, dept in enumerate(departments[:departments_per_city]):
+            template = build_workbook(city=city, department=dept, campaign=campaign, secret=secret_for(city.key), issued=issued)
+            name = workbook_name(city.key, dept.code, campaign)
+            if rng.random() < bad_files:
+                suffix, data = bad_file(BAD_FILE_KINDS[index % len(BAD_FILE_KINDS)], template, f"{city.key}/{dept.code}")
+                returns.append(SimulatedReturn(city.key, dept.code, f"Fragebogen_{dept.code}{suffix}", data, "bad"))
+            rows = realistic_rows(city, dept, entries, rng, messy=messy, broken=broken)
+            data = fill_workbook(template, rows, saved=dt.datetime.combine(issued, dt.time(12)))
+            returns.append(SimulatedReturn(city.key, dept.code, name, data, "good"))
+            if rng.random() < resubmissions:
+                returns.append(SimulatedReturn(city.key, dept.code, name.replace(".xlsx", "_nochmal.xlsx"), data, "resent"))
+    return returns
