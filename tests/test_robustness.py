@@ -68,6 +68,45 @@ def test_same_collect_started_twice_at_once(tmp_path: Path, cli_env: dict[str, s
     assert _counts(env["INVENTUR_DATABASE_URL"]) == (6, 48, 48)
 
 
+def test_collect_killed_between_storing_and_validating_then_rerun(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """`inventur collect` is killed (SIGKILL) once the files are stored, before validation ends: the rerun finds
+    every file known, validation catches up, and nothing is lost or stored twice."""
+    import os
+    import signal
+
+    env = {**cli_env, "INVENTUR_SECRET_AUGSBURG": "geheim"}
+    _returns(tmp_path / "in", "geheim", 4, 10)
+    proc = subprocess.Popen([sys.executable, "-m", "flows", "collect", str(tmp_path / "in"), "--no-feedback"], env=env,
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # progress goes to stderr; validation starts right after this line
+        if "read 4 files" in line:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _counts(env["INVENTUR_DATABASE_URL"]) == (4, 40, 40)
+    assert _states(env["INVENTUR_DATABASE_URL"]) == {"new": 40}  # stored, never validated
+    again = subprocess.run([sys.executable, "-m", "flows", "collect", str(tmp_path / "in"), "--no-feedback", "--format", "json"],
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    totals = json.loads(again.stdout)["totals"]
+    assert (totals["duplicate"], totals["created"]) == (4, 0)
+    checked = subprocess.run([sys.executable, "-m", "flows", "validate"], env=env, cwd=ROOT, capture_output=True,
+                             text=True, timeout=300)
+    assert checked.returncode in (0, 1), checked.stderr[-2000:]  # 1: errors found in the data, as expected
+    assert _counts(env["INVENTUR_DATABASE_URL"]) == (4, 40, 40)
+    states = _states(env["INVENTUR_DATABASE_URL"])
+    assert "new" not in states and sum(states.values()) == 40, states
+
+
+def _states(url: str) -> dict[str, int]:
+    store = Store.open(url)
+    with store.session() as s:
+        states = {status: number for status, number in s.execute(select(Entry.status, func.count()).group_by(Entry.status))}
+    store.close()
+    return states
+
+
 def test_second_run_gives_up_cleanly_when_the_lock_stays_busy(tmp_path: Path, cli_env: dict[str, str]) -> None:
     url = cli_env["INVENTUR_DATABASE_URL"]
     store = Store.open(url)
