@@ -24,7 +24,7 @@ from typing import Any
 import requests
 
 from portal.api import ActionClient, ActionError, is_up
-from portal.ckan_site import CkanSite, default_venv, ensure_venv, solr_schema
+from portal.ckan_site import MAX_WORKERS, CkanSite, default_venv, default_workers, ensure_venv, solr_schema
 from portal.errors import MissingSystemPackagesError, PortalError
 from portal.layout import Layout, load_state, save_state, secret, write_private
 from portal.postgres import find_bindir
@@ -210,22 +210,28 @@ def _start_ckan_process(
     site: CkanSite,
     state: dict[str, Any],
     port: int,
+    workers: int,
     restart: bool,
     progress: Callable[[str], None],
 ) -> int:
-    """Start (or restart) CKAN's web process without waiting for it; returns its pid."""
+    """Start (or restart) CKAN's web server without waiting for it; returns the pid of its master."""
     pid = site.running()
-    if pid is not None and (restart or state.get("ckan_port") != port):
+    if pid is not None and (
+        restart or state.get("ckan_port") != port or state.get("ckan_workers") != workers or site.legacy(pid)
+    ):
         progress("CKAN: restarting with the new settings")
         site.stop()
         pid = None
     if pid is None:
+        site.stop()  # workers of a master that was killed, if any were left
         if not port_is_free(port):
             raise PortalError(f"port {port} on 127.0.0.1 is in use by another program; choose another port")
-        progress(f"CKAN: starting on http://127.0.0.1:{port}")
-        pid = site.start(port)
+        progress(f"CKAN: starting on http://127.0.0.1:{port} ({workers} worker processes)")
+        pid = site.start(port, workers)
         state["ckan_port"] = port
+        state["ckan_workers"] = workers
         save_state(layout, state)
+        site.build_js_translations()  # while the workers load CKAN
     return pid
 
 
@@ -313,15 +319,21 @@ def up(
     port: int = 5050,
     progress: Callable[[str], None] = lambda message: None,
     venv: Path | None = None,
+    workers: int | None = None,
 ) -> PortalInfo:
     """Bring the portal in ``base_dir`` up (building it on first use) and return how to reach it.
 
     ``licenses`` become CKAN's licence list (``licenses_group_url``), ``groups`` are created or
     updated through the action API, ``port`` is CKAN's port on 127.0.0.1 (the other services get
-    free private ports), ``venv`` is CKAN's environment (default ``~/.cache/inventur/ckan-2.11.6``).
+    free private ports), ``venv`` is CKAN's environment (default ``~/.cache/inventur/ckan-2.11.6``),
+    ``workers`` the number of CKAN's web worker processes (default ``INVENTUR_CKAN_WORKERS``, else
+    one per core plus one); a running CKAN with another number is restarted.
     Raises MissingSystemPackagesError naming the Debian packages to install, PortalError otherwise.
     """
     _validate(licenses, groups)
+    workers = default_workers() if workers is None else workers
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
     base_dir = Path(base_dir).expanduser().resolve()
     _check_system()
     base_dir.mkdir(parents=True, exist_ok=True)
@@ -362,7 +374,7 @@ def up(
             site.add_sysadmin(SYSADMIN, SYSADMIN_EMAIL, secret(layout.secrets / "sysadmin-password"))
             state["sysadmin"] = True
             save_state(layout, state)
-        pid = _start_ckan_process(layout, site, state, port, changed, progress)
+        pid = _start_ckan_process(layout, site, state, port, workers, changed, progress)
         url = f"http://127.0.0.1:{port}"
         token = _ensure_token(layout, site, url, pid, progress)
         _ensure_groups(url, token, groups, progress)
@@ -391,7 +403,8 @@ def down(base_dir: Path) -> None:
 def status(base_dir: Path) -> dict[str, Any]:
     """Per component (``postgres``, ``redis``, ``solr``, ``ckan``): status, pid and port; plus ``url``.
 
-    Each component maps to ``{"status": "running" | "stopped", "pid": int | None, "port": int | None}``.
+    Each component maps to ``{"status": "running" | "stopped", "pid": int | None, "port": int | None}``;
+    ``ckan``'s pid is its web server's master, ``ckan["workers"]`` lists the pids of its worker processes.
     """
     base_dir = Path(base_dir).expanduser().resolve()
     layout = Layout(base_dir)
@@ -399,11 +412,12 @@ def status(base_dir: Path) -> dict[str, Any]:
     ports: dict[str, int] = state.get("ports", {})
     ckan_port = state.get("ckan_port")
     postgres = layout.postgres().running()
+    site = layout.ckan(Path(state.get("venv") or default_venv()))
     pids: dict[str, int | None] = {
         "postgres": postgres[0] if postgres else None,
         "redis": layout.redis().running(ports.get("redis")),
         "solr": _solr_running(layout),
-        "ckan": layout.ckan(Path(state.get("venv") or default_venv())).running(),
+        "ckan": site.running(),
     }
     result: dict[str, Any] = {
         "url": f"http://127.0.0.1:{ckan_port}" if ckan_port else None,
@@ -415,4 +429,5 @@ def status(base_dir: Path) -> dict[str, Any]:
             port = postgres[1]
         pid = pids[name]
         result[name] = {"status": "running" if pid else "stopped", "pid": pid, "port": port}
+    result["ckan"]["workers"] = site.workers(pids["ckan"]) if pids["ckan"] else []
     return result

@@ -66,6 +66,32 @@ def cmdline(pid: int) -> str:
         return ""
 
 
+def children(pid: int) -> list[int]:
+    """The pids of the live child processes of ``pid`` (found through ``/proc/*/stat``)."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if len(fields) > 1 and fields[1] == str(pid) and fields[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def find_processes(*markers: str) -> list[int]:
+    """The pids of live processes whose command line contains every one of ``markers``."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            line = cmdline(int(entry.name))
+            if line and all(marker in line for marker in markers) and is_alive(int(entry.name)):
+                found.append(int(entry.name))
+    return sorted(found)
+
+
 def running_pid(pid_file: Path, *markers: str) -> int | None:
     """The pid from ``pid_file`` if that process is alive and its command line contains ``markers``."""
     pid = read_pid(pid_file)

@@ -173,3 +173,4 @@ def test_up_again_is_idempotent_and_fast(portal: PortalInfo) -> None:
     current = status(portal.base_dir)
     assert current["url"] == portal.url
     assert all(current[name]["status"] == "running" for name in ("postgres", "redis", "solr", "ckan"))
+    assert len(current["ckan"]["workers"]) >= 1  # CKAN runs as a master with worker processes
