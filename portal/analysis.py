@@ -49,20 +49,34 @@ class TokenFilter:
     normalize: Callable[[str], str] | None = None
 
 
+_ANALYZED_MAX = 50_000  # analysed texts remembered per analyzer (values repeat across documents)
+
+
 @dataclass(frozen=True)
 class Analyzer:
-    """A tokenizer followed by filters, as declared by one ``<analyzer>`` element."""
+    """A tokenizer followed by filters, as declared by one ``<analyzer>`` element.
+
+    Analysis is a pure function of the text, and most values repeat (CKAN indexes every dataset twice
+    on create, licences, formats, organisations and URIs recur), so results are remembered per text.
+    """
 
     tokenizer: Tokenizer
     filters: tuple[TokenFilter, ...] = ()
     ngram: tuple[int, int] | None = None
     description: str = ""
+    _analyzed: dict[str, tuple[Token, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def analyze(self, text: str) -> TokenStream:
         """Turn ``text`` into its tokens with positions starting at 0."""
+        known = self._analyzed.get(text)
+        if known is not None:
+            return list(known)
         tokens = self.tokenizer(text)
         for token_filter in self.filters:
             tokens = token_filter.apply(tokens)
+        if len(self._analyzed) >= _ANALYZED_MAX:
+            self._analyzed.clear()
+        self._analyzed[text] = tuple(tokens)
         return tokens
 
     def normalize(self, text: str) -> str:

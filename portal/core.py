@@ -61,7 +61,7 @@ class Core:
             raise QueryError("local parameters ({!...}) are not supported by the development stand-in")
         self.index.invalidate()
         matcher = compile_filter(self.schema, query, {"df": params.get("df", ["text"])}, now)
-        self.index.delete_docs(sorted(matcher.evaluate(self.index)))
+        self.index.delete_docs(sorted(matcher.docs(self.index)))
         self.index.invalidate()
 
     def close(self) -> None:

@@ -55,6 +55,10 @@ class Matcher:
         """Return {document id: score} for every matching document."""
         raise NotImplementedError
 
+    def docs(self, index: Index) -> set[int]:
+        """The matching documents without their scores (filters, exclusions): the keys of ``evaluate``."""
+        return set(self.evaluate(index))
+
 
 @dataclass
 class NoneMatcher(Matcher):
@@ -63,6 +67,9 @@ class NoneMatcher(Matcher):
     def evaluate(self, index: Index) -> Scores:
         """Nothing matches."""
         return {}
+
+    def docs(self, index: Index) -> set[int]:
+        return set()
 
 
 @dataclass
@@ -74,6 +81,9 @@ class AllMatcher(Matcher):
     def evaluate(self, index: Index) -> Scores:
         return dict.fromkeys(index.all_docs(), self.boost)
 
+    def docs(self, index: Index) -> set[int]:
+        return set(index.all_docs())
+
 
 @dataclass
 class ConstMatcher(Matcher):
@@ -84,6 +94,9 @@ class ConstMatcher(Matcher):
 
     def evaluate(self, index: Index) -> Scores:
         return dict.fromkeys(self.lookup(index), self.boost)
+
+    def docs(self, index: Index) -> set[int]:
+        return set(self.lookup(index))
 
 
 def _idf(doc_count: int, doc_freq: int) -> float:
@@ -110,6 +123,9 @@ class TermMatcher(Matcher):
             norm = 1.0 if self.omit_norms else 1 - B + B * posting.length / avg_length
             scores[posting.doc] = weight * posting.tf / (posting.tf + K1 * norm)
         return scores
+
+    def docs(self, index: Index) -> set[int]:
+        return index.term_docs(self.field, self.term)
 
 
 def _phrase_frequency(positions: list[tuple[int, ...]], offsets: list[int], slop: int) -> float:
@@ -204,11 +220,38 @@ class BoolMatcher(Matcher):
             else:
                 scores = {d: s for d, s in sums.items() if counts[d] >= required_should}
         for matcher in self.must_not:
-            for doc in matcher.evaluate(index):
+            for doc in matcher.docs(index):
                 scores.pop(doc, None)
         if self.boost != 1.0:
             scores = {d: s * self.boost for d, s in scores.items()}
         return scores
+
+    def docs(self, index: Index) -> set[int]:
+        """The documents ``evaluate`` returns, computed with set operations only."""
+        should = [m.docs(index) for m in self.should]
+        docs: set[int]
+        if self.must:
+            required = sorted((m.docs(index) for m in self.must), key=len)
+            docs = required[0]
+            for other in required[1:]:
+                docs &= other
+            if should and self.min_should:
+                docs = {d for d in docs if sum(d in s for s in should) >= self.min_should}
+        elif should:
+            wanted = max(1, self.min_should)
+            if wanted == 1:
+                docs = set().union(*should)
+            else:
+                counts: dict[int, int] = {}
+                for result in should:
+                    for doc in result:
+                        counts[doc] = counts.get(doc, 0) + 1
+                docs = {d for d, n in counts.items() if n >= wanted}
+        else:
+            docs = set(index.all_docs()) if self.must_not else set()
+        for matcher in self.must_not:
+            docs -= matcher.docs(index)
+        return docs
 
 
 @dataclass
@@ -225,6 +268,9 @@ class DisMaxMatcher(Matcher):
             for doc, score in child.evaluate(index).items():
                 per_doc.setdefault(doc, []).append(score)
         return {doc: self.boost * (max(s) + self.tie * (sum(s) - max(s))) for doc, s in per_doc.items()}
+
+    def docs(self, index: Index) -> set[int]:
+        return set().union(*(child.docs(index) for child in self.children))
 
 
 # -- compilation ------------------------------------------------------------------------------------

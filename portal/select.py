@@ -82,7 +82,7 @@ class Searcher:
         """Documents matching one filter query (cached per index generation)."""
         key = (fq, first(params, "df", "text"), first(params, "q.op", "OR"))
         return self.index.cached_filter(
-            key, lambda: frozenset(compile_filter(self.schema, fq, params, now).evaluate(self.index))
+            key, lambda: frozenset(compile_filter(self.schema, fq, params, now).docs(self.index))
         )
 
     def match(self, params: Params, now: datetime) -> Scores:

@@ -9,6 +9,8 @@ irrelevant for a development portal.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _VOWELS = frozenset("aeiouy")
 _DOUBLES = ("bb", "dd", "ff", "gg", "mm", "nn", "pp", "rr", "tt")
 _LI_ENDINGS = frozenset("cdeghkmnrt")
@@ -228,6 +230,7 @@ def _mark_ys(word: str) -> str:
     return "".join(chars)
 
 
+@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """Return the Porter2 stem of a lower-cased ``word``; words of up to two letters are kept."""
     if len(word) <= 2:

@@ -448,3 +448,35 @@ def test_a_changed_schema_reindexes_the_stored_documents(tmp_path: Path, schema_
         assert SolrCore(f"{server.url}/ckan").ids(q="name:rad") == ["x"]
     finally:
         shut(server, thread)
+
+
+def test_filters_follow_every_change_of_the_index(tmp_path: Path, schema_file: Path) -> None:
+    """Filter documents are kept in memory and updated per added or deleted document: after adds,
+    replacements, deletions by id and by query and a refused update, every filter answers as a freshly
+    started stand-in (which reads the index from disk) does."""
+    filters = ['+site_id:"default" +state:active', "+capacity:public", '+tags:("a" OR "b")', "-tags:b"]
+
+    def answers(core: SolrCore) -> list[list[str]]:
+        return [sorted(core.ids(q="*:*", fq=fq)) for fq in filters]
+
+    server, thread = serve(tmp_path, schema_file)
+    try:
+        core = SolrCore(f"{server.url}/ckan")
+        core.add(*(doc(f"d{i}", capacity="public" if i % 2 else "private", tags=["a" if i % 3 else "b"])
+                   for i in range(6)))
+        assert answers(core) == [[f"d{i}" for i in range(6)], ["d1", "d3", "d5"],
+                                 [f"d{i}" for i in range(6)], ["d1", "d2", "d4", "d5"]]
+        core.add(doc("d1", capacity="private", tags=["b"]), doc("d6", capacity="public", state="deleted"))
+        assert core.update_xml("<delete><id>idx-d2</id></delete>", commit="true").status_code == 200
+        assert core.update_xml("<delete><query>tags:a AND capacity:private</query></delete>").status_code == 200
+        refused = core.update_json([doc("d7", capacity="public"), {"id": "no-key"}], commit="true")
+        assert refused.status_code == 400
+        changed = answers(core)
+        assert changed == [["d0", "d1", "d3", "d5"], ["d3", "d5", "d6"], ["d0", "d1", "d3", "d5"], ["d5", "d6"]]
+    finally:
+        shut(server, thread)
+    server, thread = serve(tmp_path, schema_file)
+    try:
+        assert answers(SolrCore(f"{server.url}/ckan")) == changed
+    finally:
+        shut(server, thread)
