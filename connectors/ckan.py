@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -171,7 +172,8 @@ class RemoteCkanPortal:
     """A real CKAN portal (:class:`CkanPortal`) through ``ckanapi.RemoteCKAN``.
 
     ``timeout`` bounds every request; ``retries`` is how often a connection error or a 5xx answer is
-    retried (waiting ``backoff``, then twice as long each time, at most ``max_backoff`` seconds).
+    retried (waiting ``backoff``, then twice as long each time, at most ``max_backoff`` seconds);
+    ``concurrency`` is how many organisations :meth:`ensure_organisations` creates at once.
     """
 
     def __init__(
@@ -184,6 +186,7 @@ class RemoteCkanPortal:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         agent: str | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.url = url.rstrip("/")
         self._token = token
@@ -192,6 +195,7 @@ class RemoteCkanPortal:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.agent = agent or user_agent()
+        self.concurrency = max(1, concurrency)
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -294,14 +298,22 @@ class RemoteCkanPortal:
         if self._organisations is None:
             self.organisation_names()
         known = self._organisations if self._organisations is not None else set()
+        missing = list({str(o["name"]): o for o in wanted if str(o["name"]) not in known}.items())
         errors: dict[str, str] = {}
-        for organisation in wanted:
-            name = str(organisation["name"])
-            if name in known:
-                continue
+
+        def create(name: str, organisation: Mapping[str, Any]) -> WriteResult:
             result = self._write("organization_create", organisation)
             if not result.ok and result.field_errors.get("name"):
                 result = self._reactivate_organisation(name, result)
+            return result
+
+        workers = min(self.concurrency, len(missing))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ckan-organisations") as pool:
+                results = list(pool.map(lambda item: create(*item), missing))
+        else:
+            results = [create(name, organisation) for name, organisation in missing]
+        for (name, _), result in zip(missing, results, strict=True):
             if result.ok:
                 known.add(name)
             else:

@@ -205,10 +205,11 @@ def portal_targets(settings: Settings, city: str | None = None) -> list[PortalTa
 
 
 def connect(target: PortalTarget, settings: Settings) -> CkanPortal:
-    """The real client of a portal, with the configured timeout."""
+    """The real client of a portal, with the configured timeout and concurrency."""
     from connectors.ckan import RemoteCkanPortal
 
-    return RemoteCkanPortal(target.url, target.token, timeout=settings.http_timeout)
+    return RemoteCkanPortal(target.url, target.token, timeout=settings.http_timeout,
+                            concurrency=settings.publish_concurrency)
 
 
 # --------------------------------------------------------------------------- reading the store

@@ -39,6 +39,7 @@ from flows.services import Services
 from flows.settings import Settings
 from flows.steps_publish import PortalUnreachable, PublishedItem, publish
 from portal.local import PortalInfo, status, up
+from portal.processes import is_alive
 
 pytestmark = [pytest.mark.portal, pytest.mark.slow]
 
@@ -486,9 +487,13 @@ def test_killing_ckan_midway_then_publishing_again_leaves_every_dataset_once(
             if count == 10:
                 created.set()
 
+    workers: list[int] = []
+
     def kill() -> None:
         if created.wait(120):
-            os.kill(status(portal.base_dir)["ckan"]["pid"], signal.SIGKILL)
+            server = status(portal.base_dir)["ckan"]
+            workers.extend(server["workers"])
+            os.kill(server["pid"], signal.SIGKILL)  # the master: its workers must go down with it
 
     killer = threading.Thread(target=kill)
     killer.start()
@@ -498,8 +503,13 @@ def test_killing_ckan_midway_then_publishing_again_leaves_every_dataset_once(
     finally:
         created.set()
         killer.join()
+        deadline = time.monotonic() + 10
+        while any(is_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [w for w in workers if is_alive(w)]
         # the portal is shared by the whole session: bring CKAN back whatever happened above
         up(portal.base_dir, licenses=ckan_licences(), groups=theme_groups(), port=int(portal.url.rsplit(":", 1)[1]))
+    assert workers and not left, f"workers {left} outlived their killed master"
     first = stopped.value.summary.totals()
     assert 10 <= first["created"] < 40, first
     second = publish(world.services)
