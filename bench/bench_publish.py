@@ -16,12 +16,17 @@ The portal: ``INVENTUR_CKAN_URL`` and ``INVENTUR_CKAN_TOKEN`` when set, else the
 4. ``publish`` again with nothing changed: second run; the write calls on the wire must be zero.
 
 Prints the figures and ratios (first publish in datasets/s against ckanapi's; second run as a share of
-the first) and writes them to ``bench/results/publish.json``.
+the first) and writes them to ``bench/results/publish.json``. On the local portal it also measures where
+the CPU went while each loader ran: CPU seconds of CKAN (gunicorn's master and workers), the Solr
+stand-in, PostgreSQL (with its backends) and Redis, of the loader itself, and how busy the whole machine
+was (other programs included), so that a ratio can be explained: ``ckanapi load -p 1`` is one request at
+a time and keeps about one core busy, publish sends several at once and can use all of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -71,6 +76,87 @@ def _values(i: int, city: str) -> dict[str, Any]:
     }
 
 
+class CpuMeter:
+    """CPU time of the local portal's processes (each with its children: CKAN's workers, PostgreSQL's backends)
+    and how busy the machine was, between two snapshots. Without a local portal only the machine is measured."""
+
+    def __init__(self, portal_dir: Path | None) -> None:
+        self.pids: dict[str, int] = {}
+        self.workers: int | None = None
+        if portal_dir is not None:
+            from portal.local import COMPONENTS, status
+
+            state = status(portal_dir)
+            self.pids = {name: state[name]["pid"] for name in COMPONENTS if state[name]["pid"]}
+            self.workers = len(state["ckan"]["workers"])
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _cpu(self, pid: int) -> float:
+        """User and system CPU seconds of a process and of its children that ended (cutime, cstime)."""
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            return 0.0
+        return sum(int(v) for v in fields[11:15]) / self.tick
+
+    def _own_cpu(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def process_tree_cpu(self, process: subprocess.Popen[str], timeout: float) -> float:
+        """Wait for ``process``; return the CPU seconds of it and its descendants (sampled every second, so a
+        process is counted even when nobody waits for it; the last moments before each exit are missed)."""
+        from portal.processes import children
+
+        seen: dict[int, float] = {}
+        deadline = time.monotonic() + timeout
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                process.kill()
+                process.wait()
+                break
+            family, pending = [], [process.pid]
+            while pending:
+                pid = pending.pop()
+                family.append(pid)
+                pending.extend(children(pid))
+            for pid in family:
+                seen[pid] = max(seen.get(pid, 0.0), self._own_cpu(pid))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=1.0)
+        return sum(seen.values())
+
+    def snapshot(self) -> dict[str, float]:
+        from portal.processes import children
+
+        out = {name: self._cpu(pid) + sum(self._cpu(child) for child in children(pid))
+               for name, pid in self.pids.items()}
+        with open("/proc/stat") as handle:
+            jiffies = [int(v) for v in handle.readline().split()[1:]]
+        out["machine_busy"] = (sum(jiffies) - jiffies[3] - jiffies[4]) / self.tick
+        out["machine_total"] = sum(jiffies) / self.tick
+        return out
+
+    def phase(self, before: dict[str, float], after: dict[str, float], seconds: float, client_cpu: float,
+              datasets: int) -> dict[str, Any]:
+        """What one loader cost: per component, the loader, all of ours per dataset, cores used, machine."""
+        portal = {name: round(after[name] - before[name], 2) for name in self.pids}
+        ours = sum(portal.values()) + client_cpu
+        total = after["machine_total"] - before["machine_total"]
+        busy_share = (after["machine_busy"] - before["machine_busy"]) / total if total > 0 else 0.0
+        cpus = os.cpu_count() or 1
+        return {
+            "portal_cpu_seconds": portal,
+            "client_cpu_seconds": round(client_cpu, 2),
+            "cpu_ms_per_dataset": round(1000 * ours / datasets, 1) if self.pids else None,
+            "cores_used": round(ours / seconds, 2) if self.pids else None,
+            "machine_busy_cores": round(busy_share * cpus, 2),
+        }
+
+
 def _portal(args: argparse.Namespace) -> tuple[str, str, Path | None, bool]:
     """URL and token of the portal; the local folder when we brought it up; whether to remove it afterwards."""
     url, token = os.environ.get("INVENTUR_CKAN_URL"), os.environ.get("INVENTUR_CKAN_TOKEN")
@@ -96,7 +182,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--portal-dir", help="keep the local portal in this folder (faster next time)")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="parallel write calls of publish (default 4, as INVENTUR_PUBLISH_CONCURRENCY)")
     parser.add_argument("--order", choices=["ckanapi-first", "publish-first"], default="ckanapi-first",
                         help="which loader runs first (the second one meets a portal with 1,000 more datasets)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "publish.json"))
@@ -161,31 +248,43 @@ def main() -> int:
                 copy["name"] = f"ck-{package['name']}"
                 copy["owner_org"] = f"{package['owner_org']}-ck"
                 handle.write(json.dumps(copy, ensure_ascii=False) + "\n")
+        meter = CpuMeter(portal_dir)
+        cpu: dict[str, Any] = {}
+
         def run_ckanapi() -> float | None:
             """``ckanapi load datasets -p 1`` of the JSON Lines; its seconds, None when it did not load them all."""
             ckanapi = shutil.which("ckanapi", path=str(Path(sys.executable).parent)) or "ckanapi"
             env = {**os.environ, "PATH": f"{Path(ckanapi).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # worker
+            before = meter.snapshot()
             started = time.perf_counter()
-            loaded = subprocess.run(
-                [ckanapi, "load", "datasets", "-I", str(jsonl), "-p", "1", "-q", "-r", url, "-a", token],
-                capture_output=True, text=True, timeout=3600, env=env,
-            )
+            with tempfile.TemporaryFile("w+") as errors:
+                process = subprocess.Popen(
+                    [ckanapi, "load", "datasets", "-I", str(jsonl), "-p", "1", "-q", "-r", url, "-a", token],
+                    stdout=subprocess.DEVNULL, stderr=errors, text=True, env=env,
+                )
+                client = meter.process_tree_cpu(process, timeout=3600)  # ckanapi runs a worker process
+                errors.seek(0)
+                stderr = errors.read()
             seconds = time.perf_counter() - started
+            cpu["ckanapi_load"] = meter.phase(before, meter.snapshot(), seconds, client, args.entries)
             count = remote.call_action("package_search", {
                 "fq": "organization:(" + " OR ".join(f'"{o}-ck"' for o in {p["owner_org"] for p in packages}) + ")",
                 "rows": 0}, requests_kwargs={"timeout": 60})["count"]
-            if loaded.returncode != 0 or count != args.entries:
-                print(f"ckanapi load: exit {loaded.returncode}, {count} datasets\n{loaded.stderr[-2000:]}",
+            if process.returncode != 0 or count != args.entries:
+                print(f"ckanapi load: exit {process.returncode}, {count} datasets\n{stderr[-2000:]}",
                       file=sys.stderr)
                 return None
             print(f"ckanapi load datasets -p 1: {args.entries} in {seconds:.1f} s", file=sys.stderr)
             return seconds
 
         def run_publish() -> tuple[Any, float]:
-            cpu = time.process_time()
+            before = meter.snapshot()
+            client, started = time.process_time(), time.perf_counter()
             summary = publish(services)
+            client, seconds = time.process_time() - client, time.perf_counter() - started
+            cpu["first_publish"] = meter.phase(before, meter.snapshot(), seconds, client, args.entries)
             print(f"publish: {summary.totals()} in {summary.seconds:.1f} s", file=sys.stderr)
-            return summary, time.process_time() - cpu
+            return summary, client
 
         # -- both loaders on the same packages, in the chosen order; then publish with nothing changed -----
         if args.order == "ckanapi-first":
@@ -212,6 +311,7 @@ def main() -> int:
             "portal": "external" if portal_dir is None else "local development portal (CKAN 2.11.6, Solr stand-in)",
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "load_average": os.getloadavg()[0]},
+            "ckan_workers": meter.workers,
             "ckanapi_load": {"seconds": round(ckanapi_seconds, 2), "datasets_per_second": round(ckanapi_rate, 1)},
             "first_publish": {"seconds": round(first.seconds, 2), "datasets_per_second": round(ours_rate, 1),
                               "client_cpu_seconds": round(first_cpu, 2),
@@ -225,12 +325,25 @@ def main() -> int:
             },
             "targets": {"first_publish_vs_ckanapi_load": ">= 2.0", "second_run_share_of_first": "< 0.05",
                         "second_publish_writes": 0},
+            "cpu": cpu,
         }
         print(f"ckanapi load -p 1 : {ckanapi_rate:7.1f} datasets/s ({ckanapi_seconds:.1f} s)")
         print(f"publish, first    : {ours_rate:7.1f} datasets/s ({first.seconds:.1f} s, {first.writes} writes, "
               f"{args.concurrency} threads, {first_cpu:.1f} s CPU here)  -> {ours_rate / ckanapi_rate:.2f}x ckanapi load")
         print(f"publish, unchanged: {second.seconds:.2f} s, {second.writes} writes "
               f"-> {100 * second.seconds / first.seconds:.1f} % of the first run")
+        names = {"ckan": "CKAN", "solr": "Solr stand-in", "postgres": "PostgreSQL", "redis": "Redis"}
+        for label, key in (("ckanapi load -p 1", "ckanapi_load"), ("publish, first", "first_publish")):
+            phase = cpu[key]
+            if phase["cpu_ms_per_dataset"] is None:
+                print(f"{label:18}: machine {phase['machine_busy_cores']:.2f} of {os.cpu_count()} cores busy")
+                continue
+            spent = phase["portal_cpu_seconds"]
+            parts = ", ".join(f"{names[k]} {1000 * spent[k] / args.entries:.1f}"
+                              for k in names if spent.get(k, 0) >= 0.05)
+            print(f"{label:18}: {phase['cpu_ms_per_dataset']:.1f} ms CPU per dataset ({parts}, loader "
+                  f"{1000 * phase['client_cpu_seconds'] / args.entries:.1f}): {phase['cores_used']:.2f} cores; "
+                  f"machine {phase['machine_busy_cores']:.2f} of {os.cpu_count()} cores busy")
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")
