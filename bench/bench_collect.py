@@ -56,6 +56,43 @@ def bare_read(paths: list[Path]) -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
+def write_floor(paths: list[Path], folder: Path) -> float:
+    """A lower bound for storing: the rows of the readable files written with the sqlite3 module alone,
+    one row per entry and one per version (values as JSON, a checksum), a transaction per file, no
+    normalising, no findings, no SQLAlchemy. Seconds spent writing (the reading is not counted)."""
+    import hashlib
+    import sqlite3
+
+    from python_calamine import CalamineWorkbook
+
+    files: list[list[dict[str, object]]] = []
+    for path in paths:
+        try:
+            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Datenbestände").to_python()
+        except Exception:  # a bad file
+            continue
+        head = [str(h) for h in sheet[0]]
+        files.append([{h: (v.isoformat() if hasattr(v, "isoformat") else v) for h, v in zip(head, row, strict=False)}
+                      for row in sheet[1:] if any(v not in ("", None) for v in row)])
+    db = sqlite3.connect(str(folder / "floor.db"))
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    columns = [f"c{i}" for i in range(25)]
+    db.execute(f"CREATE TABLE entries (id INTEGER PRIMARY KEY, {', '.join(columns)})")
+    db.execute("CREATE TABLE versions (id INTEGER PRIMARY KEY, entry_id INTEGER, data TEXT, raw TEXT, hash TEXT)")
+    started = time.perf_counter()
+    for rows in files:
+        with db:
+            db.executemany(f"INSERT INTO entries ({', '.join(columns)}) VALUES ({', '.join('?' * 25)})",
+                           [tuple(str(v) for v in list(row.values())[:25]) for row in rows])
+            db.executemany("INSERT INTO versions (entry_id, data, raw, hash) VALUES (?, ?, ?, ?)", [
+                (i, json.dumps(row, ensure_ascii=False), json.dumps(row, ensure_ascii=False),
+                 hashlib.sha256(json.dumps(row, sort_keys=True).encode()).hexdigest())
+                for i, row in enumerate(rows)])
+    db.close()
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--departments", type=int, default=20, help="departments per city (at most 20)")
@@ -78,6 +115,7 @@ def main() -> None:
               f"and files sent twice) in {generated:.1f} s (not part of the figures)")
 
         read_s, rows = bare_read(paths)
+        floor_s = write_floor(paths, base)
         services = Services(settings)
         services.store  # open and migrate outside the timing  # noqa: B018
         # Great Expectations and pandas are imported once per process (a Prefect worker keeps them);
@@ -124,6 +162,7 @@ def main() -> None:
         "pipeline_s": round(pipeline_s, 3), "recollect_unchanged_s": round(recollect_s, 3),
         "collect_stages_s": {k: round(v, 3) for k, v in stages.items()},
         "import_great_expectations_s": round(import_s, 2),
+        "floor_sqlite3_writes_s": round(floor_s, 3), "ratio_floor_to_bare_read": round(slower(floor_s), 1),
         "entries_per_s": {"bare_read": round(bare_rate), "collect": round(rate(collect_s)), "pipeline": round(rate(pipeline_s))},
         "ratio_pipeline_to_bare_read": round(slower(pipeline_s), 1),
         "ratio_collect_to_bare_read": round(slower(collect_s), 1),
@@ -141,6 +180,8 @@ def main() -> None:
     print(f"pipeline (collect+valid.) {pipeline_s:7.2f} s  {rate(pipeline_s):9.0f} entries/s   "
           f"{slower(pipeline_s):6.1f}x the baseline per entry (target 3x)")
     print(f"re-collect, nothing new   {recollect_s:7.2f} s  {recollect_s / collect_s:6.1%} of the first collect")
+    print(f"floor: the same entries and their first versions written with sqlite3 alone (no normalising, no findings, "
+          f"no SQLAlchemy): {floor_s:.2f} s = {slower(floor_s):.1f}x the bare read per entry")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
     print(f"figures written to {args.json}")
