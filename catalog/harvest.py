@@ -3,7 +3,7 @@
 A connector (a CKAN portal, a DCAT catalog, a department's database) turns what it reads into
 :class:`HarvestedRecord` objects: the same raw record a survey row is (field key -> value as found),
 with its provenance (source, remote id, remote modified). :class:`Harvest` takes them the survey's way:
-:func:`catalog.normalise.normalise_record` with its findings on the entry (stage ``harvest``), then
+:class:`catalog.normalise.Normaliser` with its findings on the entry (stage ``harvest``), then
 :func:`catalog.inventory.save_entry`, which versions every change and writes nothing for an unchanged one.
 
 - **Identity.** A record is the entry harvested earlier from the same source with the same remote id;
@@ -46,7 +46,7 @@ from catalog.inventory import (
     start_run,
 )
 from catalog.models import Entry, EntryVersion, FindingRow, Run, utcnow
-from catalog.normalise import normalise_record, spatial_uri
+from catalog.normalise import Normaliser, spatial_uri
 from catalog.organisation import Organisation
 from catalog.store import Store
 from catalog.vocabulary import Vocabularies, vocabularies
@@ -311,6 +311,7 @@ class Harvest:
             organisation.department(target.city, str(code))
         self.today = today or dt.date.today()
         self.vocab = vocab or vocabularies()
+        self.normaliser = Normaliser(vocab=self.vocab, today=self.today)
         self._started = time.perf_counter()
         self._seen: set[str] = set()
         self._high_water = since
@@ -483,7 +484,7 @@ class Harvest:
         whether anything was written; None when the record has no department to go to."""
         self.report.records += 1
         file = self._file(record.link)
-        normalised = normalise_record(record.raw, vocab=self.vocab, today=self.today)
+        normalised = self.normaliser.record(record.raw)
         values = self._values(normalised.values)
         found = [f.at(file=file) for f in normalised.findings]
         if entry is None and department is None:

@@ -36,10 +36,10 @@ from catalog.inventory import (
     start_run,
 )
 from catalog.models import Campaign, Entry, FindingRow, ReceivedFile
-from catalog.normalise import Normaliser, spatial_uri
+from catalog.normalise import Normalised, Normaliser, spatial_uri
 from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
 from catalog.store import Store
-from survey.reader import ENTRY_SHEET, RawRow, ReadWorkbook, WorkbookUnreadable, read_workbook
+from survey.reader import ENTRY_SHEET, RawRow, WorkbookUnreadable, read_workbook
 from survey.safety import file_digest, inspect_file
 from survey.signature import TEMPLATE_VERSION, Meta, verify
 
@@ -241,9 +241,11 @@ class Collector:
         self._close_earlier_file_findings(session, received)
         file_findings = [f.at(city=outcome.city, department=outcome.department) for f in [*warnings, *book.findings]]
         started = time.perf_counter()
-        self._store_rows(session, received, book, outcome, run_id, file_findings)
+        read = [(raw, self.normaliser.record(raw.values)) for raw in book.rows]
+        outcome.timed("normalise", started)
+        started = time.perf_counter()
+        self._store_rows(session, received, read, outcome, run_id, file_findings)
         outcome.timed("store", started)
-        outcome.seconds["store"] -= outcome.seconds.get("normalise", 0.0)
         received.status = "read"
         received.rows = outcome.rows
 
@@ -277,14 +279,11 @@ class Collector:
                 .values(is_open=False)
             )
 
-    def _store_rows(self, session: Session, received: ReceivedFile, book: ReadWorkbook, outcome: FileOutcome,
+    def _store_rows(self, session: Session, received: ReceivedFile, read: list[tuple[RawRow, Normalised]], outcome: FileOutcome,
                     run_id: int | None, file_findings: list[Finding]) -> None:
         city, department = received.city or "", received.department or ""
         geocoding = self.organisation.city(city).geocoding_uri
         where = {"file": outcome.name, "sheet": ENTRY_SHEET, "city": city, "department": department}
-        started = time.perf_counter()
-        read = [(raw, self.normaliser.record(raw.values)) for raw in book.rows]
-        outcome.timed("normalise", started)
         known = self._known_entries(session, city, department, {n.values["identifier"] for _, n in read if n.values.get("identifier")})
         seen: set[str] = set()
         pending_file: list[Finding] = list(file_findings)
