@@ -38,15 +38,11 @@ class App:
 
     @cached_property
     def console(self) -> Any:
-        from rich.console import Console
-
-        return Console(highlight=False)
+        return _console(stderr=False)
 
     @cached_property
     def err(self) -> Any:
-        from rich.console import Console
-
-        return Console(stderr=True, highlight=False)
+        return _console(stderr=True)
 
     @property
     def store(self) -> Any:
@@ -58,6 +54,23 @@ class App:
 
     def progress(self, message: str) -> None:
         self.err.print(f"[dim]·[/dim] {message}")
+
+
+PIPE_WIDTH = 10_000
+"""Line width when the output goes to a pipe or a log: as wide as the text, never wrapped at 80 columns."""
+
+
+def _console(*, stderr: bool) -> Any:
+    """A rich console; into a pipe or a log (no terminal, no COLUMNS set) lines and tables keep their
+    full width, so that `grep` and log readers see whole lines and tables no one-letter columns."""
+    import os
+
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(stderr=stderr, highlight=False, width=PIPE_WIDTH, soft_wrap=True)
+    return console
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -163,7 +176,7 @@ def departments(app: App, city: str | None, fmt: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (required for xlsx).")
 @pass_app
 def export(app: App, city: str | None, fmt: str, out: Path | None) -> None:
-    """Export the inventory, one record per entry, with coded values as URIs (SURVEY.md)."""
+    """Export the inventory, one record per entry, with coded values as URIs."""
     from catalog.export import write_csv, write_jsonl, write_xlsx
     from catalog.fields import EXPORT_KEYS
     from catalog.inventory import entry_record, iter_entries
@@ -292,10 +305,11 @@ from flows import (  # noqa: E402  (command modules register themselves)
     cli_publish,
     cli_report,
     cli_review,
+    cli_shapes,
     cli_survey,
 )
 
-for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish):
+for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish, cli_shapes):
     _module.register(cli)
 
 

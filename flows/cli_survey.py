@@ -115,13 +115,14 @@ def campaign_status(app: App, city: str | None, campaign_id: str | None, fmt: st
                              "last_return": d.last_return.isoformat() if d.last_return else None}
                             for d in c.departments]} for c in progress], ensure_ascii=False, indent=2))
         return
+    from catalog.localtime import to_local
     from flows.cli import _table
 
     for c in progress:
         _table(app, f"{c.city}: {c.returned} of {c.sent} departments answered ({c.response_rate:.0%})",
                ["department", "name", "state", "sent", "returned", "rejected", "entries", "open errors", "last return"],
                ((d.department, d.name, d.state, d.sent, d.returned, d.rejected, d.entries, d.open_errors,
-                 d.last_return.strftime("%Y-%m-%d %H:%M") if d.last_return else "") for d in c.departments))
+                 to_local(d.last_return).strftime("%Y-%m-%d %H:%M") if d.last_return else "") for d in c.departments))
 
 
 @click.command()
@@ -169,15 +170,26 @@ def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str |
 
 @dcat.command("validate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--shapes", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="A folder of SHACL shapes, e.g. ../shared/dcat-ap-de/shapes-2.0")
+@click.option("--profile", type=click.Choice(["2.0", "3.0"]), default="2.0", show_default=True,
+              help="DCAT-AP.de 2.0 + Konventionen (what GovData checks deliveries with), or 3.0.")
+@click.option("--shapes", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of SHACL shapes instead of the profile's folder in INVENTUR_SHAPES_DIR "
+              "(`inventur shapes fetch` puts them there).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
-def dcat_validate(app: App, file: Path, shapes: Path, fmt: str) -> None:
+def dcat_validate(app: App, file: Path, profile: str, shapes: Path | None, fmt: str) -> None:
     """Validate a catalog file with the official DCAT-AP.de shapes; exit 1 on violations."""
     from catalog.shacl import validate as shacl_validate
+    from flows.cli_shapes import how_to_get
 
-    report = shacl_validate(file, shapes)
+    shapes = shapes or app.settings.dcat_shapes(f"shapes-{profile}")
+    if shapes is None:
+        folder = app.settings.shapes_folder()
+        fail(f"no DCAT-AP.de {profile} shapes in {folder}: {how_to_get(folder)}")
+    try:
+        report = shacl_validate(file, shapes)
+    except FileNotFoundError as exc:
+        fail(f"{exc}: {how_to_get(app.settings.shapes_folder())}")
     if fmt == "json":
         click.echo(json.dumps({"counts": report.counts, "by_rule": _by_rule(report)}, ensure_ascii=False, indent=2))
     else:

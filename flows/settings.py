@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CITY_KEYS = ("muenchen", "augsburg", "nuernberg")
+SHAPES_SOURCE = "https://github.com/GovDataOfficial/DCAT-AP.de-SHACL-Validation/archive/refs/heads/master.tar.gz"
 
 
 class Settings(BaseSettings):
@@ -80,16 +81,29 @@ class Settings(BaseSettings):
     url_checks: bool = Field(default=True, description="Check that entries' URLs answer (quality score); off: offline.")
     shapes_dir: Path | None = Field(
         default=None,
-        description="DCAT-AP.de SHACL shapes for the quality score. Default: ../shared/dcat-ap-de/shapes-2.0 beside "
-        "the checkout, when it is there.",
+        description="The official DCAT-AP.de validation material: a folder with shapes-2.0, shapes-3.0, vocab and "
+        "ontologies, for `inventur dcat validate` and the quality score. Default: <data_dir>/dcat-ap-de, where "
+        "`inventur shapes fetch` puts it.",
+    )
+    shapes_source: str = Field(
+        default=SHAPES_SOURCE,
+        description="Where `inventur shapes fetch` takes the material from: an archive (tar.gz URL or path) of "
+        "GovData's validator repository GovDataOfficial/DCAT-AP.de-SHACL-Validation.",
     )
 
-    def dcat_shapes(self) -> Path | None:
-        """The shapes folder to check exported datasets against, or None when there is none."""
-        if self.shapes_dir is not None:
-            return self.shapes_dir
-        beside = Path(__file__).resolve().parents[2] / "shared" / "dcat-ap-de" / "shapes-2.0"
-        return beside if beside.is_dir() else None
+    def shapes_folder(self) -> Path:
+        """The folder of the DCAT-AP.de validation material (it may not exist yet)."""
+        return (self.shapes_dir if self.shapes_dir is not None else self.data_dir / "dcat-ap-de").resolve()
+
+    def dcat_shapes(self, profile: str = "shapes-2.0") -> Path | None:
+        """The shapes folder of ``profile`` to check exported datasets against, or None when there is none.
+        A folder that holds shape files itself (one profile, as before) is taken as it is."""
+        folder = self.shapes_folder()
+        if (folder / profile).is_dir():
+            return folder / profile
+        if folder.is_dir() and any(folder.glob("*.ttl")):
+            return folder
+        return None
 
     def resolved_database_url(self) -> str:
         """The database URL with a relative SQLite path made absolute (so that logs say where it is)."""

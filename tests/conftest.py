@@ -1,5 +1,5 @@
 """Shared fixtures: real stores on SQLite (a temporary file) and PostgreSQL (a private server), the
-shared reference folder, and a CLI runner with its own environment.
+official DCAT-AP.de shapes (when given), and a CLI runner with its own environment.
 
 A missing PostgreSQL skips its tests on a developer machine; with ``INVENTUR_REQUIRE_POSTGRES=1`` (set
 by ``.ci/run``) it fails them instead, so CI cannot pass without them.
@@ -32,13 +32,31 @@ def _required(name: str) -> bool:
     return os.environ.get(name, "") == "1"
 
 
+SHAPES_PARTS = ("shapes-2.0", "shapes-3.0", "vocab", "ontologies")
+
+
+def shapes_material_or_skip() -> Path:
+    """The official DCAT-AP.de validation material (GovData's, not part of the project): the folder in
+    ``INVENTUR_TEST_SHAPES_DIR``, else what `inventur shapes fetch` put into the checkout's data folder.
+    Without it the test skips saying how to get it, or fails when ``INVENTUR_REQUIRE_SHAPES=1`` (CI)."""
+    given = os.environ.get("INVENTUR_TEST_SHAPES_DIR", "").strip()
+    folder = Path(given).expanduser() if given else ROOT / "inventur-data" / "dcat-ap-de"
+    if all((folder / part).is_dir() for part in SHAPES_PARTS):
+        return folder
+    message = (
+        f"the official DCAT-AP.de shapes are not in {folder}: run `.venv/bin/inventur shapes fetch` in the "
+        "checkout (it downloads them into inventur-data/dcat-ap-de), or set INVENTUR_TEST_SHAPES_DIR to a folder "
+        "with shapes-2.0, shapes-3.0, vocab and ontologies"
+    )
+    if _required("INVENTUR_REQUIRE_SHAPES"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The shared reference folder beside the checkout (``INVENTUR_SHARED_DIR`` overrides)."""
-    path = Path(os.environ.get("INVENTUR_SHARED_DIR", ROOT.parent / "shared"))
-    if not (path / "SURVEY.md").exists():
-        pytest.fail(f"shared reference folder not found at {path} (set INVENTUR_SHARED_DIR)")
-    return path
+def dcat_material() -> Path:
+    """The official DCAT-AP.de shapes, code lists and ontologies (see :func:`shapes_material_or_skip`)."""
+    return shapes_material_or_skip()
 
 
 @pytest.fixture(scope="session")

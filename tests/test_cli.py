@@ -109,3 +109,19 @@ def test_every_command_has_help(cli_env: dict[str, str]) -> None:
         for name in path:
             command = command.commands[name]  # type: ignore[attr-defined]
         assert (command.help or "").strip(), f"command {path} has no help text"
+
+
+def test_tables_in_a_pipe_keep_their_width(cli_env: dict[str, str]) -> None:
+    """Into a pipe or a log, a table keeps its columns whole instead of folding them to fit 80 characters."""
+    env = {k: v for k, v in cli_env.items() if k != "COLUMNS"}
+    done = run(env, "departments", "--city", "muenchen")
+    assert done.returncode == 0, done.stderr
+    long_name = "Dienstleister für Informations- und Telekommunikationstechnik der Stadt München (it@M)"
+    [line] = [line for line in done.stdout.splitlines() if "ITM" in line]
+    assert long_name in line and "Eigenbetrieb" in line
+    header = next(line for line in done.stdout.splitlines() if "e-mail" in line)
+    assert all(word in header for word in ("city", "code", "name", "kind"))
+    assert len(done.stdout.splitlines()) == 21 + 5  # title, three lines of header, bottom line: one line per row
+    # with a terminal width given (COLUMNS), that width is kept
+    narrow = run({**env, "COLUMNS": "60"}, "departments", "--city", "muenchen")
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 60

@@ -1,12 +1,12 @@
 """DCAT-AP.de export: a realistic inventory of the three cities, validated with the official shapes.
 
-The shapes, code lists and ontologies come from the shared reference folder (``dcat-ap-de/``); it must
-exist (CI has it), so a missing folder fails the tests instead of skipping them.
+The shapes, code lists and ontologies are GovData's (``inventur shapes fetch``, or the folder in
+``INVENTUR_TEST_SHAPES_DIR``); without them these tests skip saying how to get them, and CI
+(``INVENTUR_REQUIRE_SHAPES=1``) fails instead.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -81,16 +81,9 @@ MISSING_KEY_LIST_WARNING = "dcatde:Dataset_dcatde_politicalGeocodingURI_w_List"
 
 
 @pytest.fixture(scope="session")
-def validation_dir() -> Path:
-    """``dcat-ap-de/`` of the shared reference folder (``INVENTUR_SHARED_DIR`` overrides its location)."""
-    shared = Path(os.environ.get("INVENTUR_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
-    folder = shared / "dcat-ap-de"
-    if not all((folder / name).is_dir() for name in (*PROFILES, "vocab", "ontologies")):
-        pytest.fail(
-            f"DCAT-AP.de validation material not found in {folder} (needs shapes-2.0, shapes-3.0, vocab, "
-            "ontologies); set INVENTUR_SHARED_DIR to the shared reference folder"
-        )
-    return folder
+def validation_dir(dcat_material: Path) -> Path:
+    """The official material: ``shapes-2.0``, ``shapes-3.0``, ``vocab`` and ``ontologies``."""
+    return dcat_material
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ def approved_store(cli_env: dict[str, str]) -> dict[str, str]:
     return cli_env
 
 
-def test_export_validates_under_both_profiles(approved_store: dict[str, str], shared_dir: Path, tmp_path: Path) -> None:
+def test_export_validates_under_both_profiles(approved_store: dict[str, str], dcat_material: Path, tmp_path: Path) -> None:
     for fmt, suffix in (("turtle", "ttl"), ("xml", "rdf"), ("json-ld", "jsonld")):
         out = tmp_path / f"catalog.{suffix}"
         done = run(approved_store, "dcat", "export", "--out", str(out), "--format", fmt, "--base-uri", "https://daten.example")
@@ -55,22 +55,37 @@ def test_export_validates_under_both_profiles(approved_store: dict[str, str], sh
         graph = Graph().parse(out, format={"turtle": "turtle", "xml": "xml", "json-ld": "json-ld"}[fmt])
         datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
         assert len(datasets) == 9  # the personal-data entry is never exported
-    for profile in ("shapes-2.0", "shapes-3.0"):
-        checked = run(approved_store, "dcat", "validate", str(tmp_path / "catalog.ttl"), "--shapes",
-                      str(shared_dir / "dcat-ap-de" / profile))
+    # the material from the setting, no --shapes: 2.0 + Konventionen by default, 3.0 on request
+    with_setting = {**approved_store, "INVENTUR_SHAPES_DIR": str(dcat_material)}
+    for profile in ("2.0", "3.0"):
+        checked = run(with_setting, "dcat", "validate", str(tmp_path / "catalog.ttl"), "--profile", profile)
         assert checked.returncode == 0, checked.stdout + checked.stderr
-        assert " 0 violations" in checked.stdout
+        assert f"shapes-{profile}: 0 violations" in checked.stdout
     one_city = tmp_path / "augsburg.ttl"
     assert run(approved_store, "dcat", "export", "--out", str(one_city), "--city", "augsburg").returncode == 0
     assert len(set(Graph().parse(one_city).subjects(RDF.type, DCAT.Dataset))) == 3
 
 
-def test_validate_reports_violations_with_exit_1(tmp_path: Path, cli_env: dict[str, str], shared_dir: Path) -> None:
+def test_validate_reports_violations_with_exit_1(tmp_path: Path, cli_env: dict[str, str], dcat_material: Path) -> None:
     broken = tmp_path / "broken.ttl"
     broken.write_text(
         "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n"
         "<https://daten.example/catalog> a dcat:Catalog ; dcat:dataset <https://daten.example/d/1> .\n"
         "<https://daten.example/d/1> a dcat:Dataset .\n", encoding="utf-8")
-    done = run(cli_env, "dcat", "validate", str(broken), "--shapes", str(shared_dir / "dcat-ap-de" / "shapes-2.0"))
+    done = run(cli_env, "dcat", "validate", str(broken), "--shapes", str(dcat_material / "shapes-2.0"))
     assert done.returncode == 1
     assert "Violation" in done.stdout and "title" in done.stdout
+
+
+def test_validate_without_shapes_says_how_to_get_them(tmp_path: Path, cli_env: dict[str, str],
+                                                      dcat_material: Path) -> None:
+    catalog = tmp_path / "c.ttl"
+    catalog.write_text("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<https://d.example/c> a dcat:Catalog .\n")
+    done = run(cli_env, "dcat", "validate", str(catalog))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "no DCAT-AP.de 2.0 shapes in" in done.stderr and "inventur shapes fetch" in done.stderr
+    assert "INVENTUR_SHAPES_DIR" in done.stderr
+    # a setting that names one profile's folder itself (shapes-2.0) is taken as it is
+    one_profile = run({**cli_env, "INVENTUR_SHAPES_DIR": str(dcat_material / "shapes-2.0")}, "dcat", "validate", str(catalog))
+    assert one_profile.returncode == 1 and "shapes-2.0: 3 violations" in one_profile.stdout, one_profile.stderr
+    assert "dct:title" in one_profile.stdout

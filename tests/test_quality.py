@@ -141,7 +141,7 @@ def test_urlcheck_type() -> None:
     assert UrlCheck("u", 302).answers and not UrlCheck("u", 500).answers and not UrlCheck("u", None).answers
 
 
-def test_inventory_scores_stored_per_city(web: str, tmp_path: Any, shared_dir: Any) -> None:
+def test_inventory_scores_stored_per_city(web: str, tmp_path: Any, dcat_material: Any) -> None:
     import json
     import subprocess
     import sys
@@ -164,7 +164,7 @@ def test_inventory_scores_stored_per_city(web: str, tmp_path: Any, shared_dir: A
                    source=Source("survey"))
     with store.session() as s:
         report = assess_inventory(s, org, check_urls=lambda urls: check_urls(urls, timeout=5),
-                                  shapes_dir=shared_dir / "dcat-ap-de" / "shapes-2.0")
+                                  shapes_dir=dcat_material / "shapes-2.0")
     assert report.shapes_checked and report.urls_checked == 1
     with store.session() as s:
         scores = {e.identifier: entry_record(e)["quality_score"] for e in iter_entries(s)}
