@@ -1,8 +1,10 @@
-"""The rules that decide publication (STANDARDS.md): what no approval can override.
+"""The rules that decide publication: what no approval can override, and what the portal still waits for.
 
 An entry reaches the portal only when it is approved by a named reviewer and none of these rules
 blocks it: personal data, not public, not openly licensed, missing attribution, third-party rights
-not cleared, open errors.
+not cleared, open errors. An entry that may be published can still *wait*: without an access URL
+there is nothing for a distribution to link to, so the portal (and the DCAT-AP.de catalog) cannot
+show it until the department names one. Approving it is allowed; it is published once the URL is there.
 """
 
 from __future__ import annotations
@@ -24,6 +26,22 @@ BLOCKERS: dict[str, tuple[str, str]] = {
     "third-party-rights": ("Rechte Dritter nicht geklärt", "third-party rights not cleared"),
     "open-errors": ("offene Fehler", "open errors"),
 }
+
+
+# waiting code: (German, English) explanation. The code is the one the DCAT-AP.de export skips it with.
+WAITING: dict[str, tuple[str, str]] = {
+    "no-access-url": (
+        "wartet auf URL: keine Zugangs-URL angegeben, es gibt nichts zu verlinken",
+        "waits for an access URL: without one there is nothing to link a distribution to",
+    ),
+}
+
+
+def waiting_for(record: Mapping[str, Any]) -> list[str]:
+    """What the portal still needs of an entry no hard rule blocks (codes of :data:`WAITING`)."""
+    if not any(str(record.get(key) or "").strip() for key in ("access_url", "landing_page")):
+        return ["no-access-url"]
+    return []
 
 
 def hard_blockers(record: Mapping[str, Any], *, open_errors: int = 0, rights_cleared: bool = False) -> list[str]:

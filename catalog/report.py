@@ -12,10 +12,11 @@ the same numbers and words. A figure is computed for one city (``city``) or the 
   department answered (a read or a rejected file counts as an answer, as in the campaign status).
 - **Entries per theme**: current entries (not gone from their source); an entry with two themes counts
   for both; entries without a theme are counted as ``ohne Thema``.
-- **Publication**: an entry is *publishable* when no hard rule of :mod:`catalog.publication` blocks it
-  and the review did not reject or withdraw it; publishable entries are split into published,
-  approved, and those still waiting for a review decision. The reasons why the others are not
-  publishable are counted per entry (one entry may have several).
+- **Publication**: an entry is *publishable* when no hard rule of :mod:`catalog.publication` blocks it,
+  the review did not reject or withdraw it, and the portal has something to link to (an access URL);
+  publishable entries are split into published, approved, and those still waiting for a review
+  decision. Entries that only lack the URL *wait for it* ("wartet auf URL"), approved or not. The
+  reasons why the others are not publishable are counted per entry (one entry may have several).
 - **Quality**: the distribution of the stored MQA scores in bins inside the four bands, and the
   weakest indicators of each city from its latest quality run (the run's stored summary).
 - **Findings** by code and severity: the open ones.
@@ -53,7 +54,7 @@ from catalog.models import (
     Run,
 )
 from catalog.organisation import Organisation
-from catalog.publication import BLOCKERS, hard_blockers
+from catalog.publication import BLOCKERS, hard_blockers, waiting_for
 from catalog.quality import BAND_DE, BANDS, DIMENSIONS, INDICATORS, MAX_POINTS, band
 from catalog.vocabulary import vocabularies
 
@@ -67,6 +68,7 @@ PUBLICATION_CATEGORIES: dict[str, str] = {
     "published": "veröffentlicht",
     "approved": "freigegeben, noch nicht veröffentlicht",
     "pending": "veröffentlichungsfähig, Freigabe ausstehend",
+    "waiting": "wartet auf URL (freigegeben oder freigabefähig, aber ohne Zugangs-URL)",
     "rejected": "bei der Prüfung abgelehnt oder zurückgezogen",
     "blocked": "durch eine feste Regel ausgeschlossen",
 }
@@ -78,6 +80,7 @@ REVIEW_REJECTED = "review-rejected"
 REASON_LABELS: dict[str, str] = {
     **{code: german for code, (german, _english) in BLOCKERS.items()},
     REVIEW_REJECTED: "bei der Prüfung abgelehnt oder zurückgezogen",
+    "no-access-url": "wartet auf URL: keine Zugangs-URL angegeben",
 }
 
 _REJECTED_STATES = frozenset({"rejected", "withdrawn"})
@@ -592,7 +595,7 @@ def publication_category(
     record: Mapping[str, Any], status: str, *, open_errors: int = 0, rights_cleared: bool = False
 ) -> tuple[str, list[str]]:
     """The publication category of an entry (a key of :data:`PUBLICATION_CATEGORIES`) and the reasons
-    it is not publishable (hard-rule codes, and :data:`REVIEW_REJECTED`)."""
+    it is not publishable (hard-rule codes, :data:`REVIEW_REJECTED`, and what the portal waits for)."""
     reasons = hard_blockers(record, open_errors=open_errors, rights_cleared=rights_cleared)
     if status in _REJECTED_STATES:
         reasons.append(REVIEW_REJECTED)
@@ -600,6 +603,9 @@ def publication_category(
         return ("rejected" if reasons == [REVIEW_REJECTED] else "blocked"), reasons
     if status == "published":
         return "published", []
+    waiting = waiting_for(record)
+    if waiting:  # approvable, even approved, but the portal has nothing to link to
+        return "waiting", waiting
     if status == "approved":
         return "approved", []
     return "pending", []
@@ -621,8 +627,9 @@ def _publication(facts: Iterable[tuple[str, list[str]]]) -> Publication:
     )
 
 
-_RECORD_COLUMNS = (Entry.personal_data, Entry.access_rights, Entry.license, Entry.attribution, Entry.third_party_rights)
-_RECORD_KEYS = ("personal_data", "access_rights", "license", "attribution", "third_party_rights")
+_RECORD_COLUMNS = (Entry.personal_data, Entry.access_rights, Entry.license, Entry.attribution, Entry.third_party_rights,
+                   Entry.access_url)
+_RECORD_KEYS = ("personal_data", "access_rights", "license", "attribution", "third_party_rights", "access_url")
 
 
 def publication_figure(session: Session, organisation: Organisation, *, city: str | None = None) -> Publication:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,7 +33,7 @@ from catalog.fields import BY_KEY, Kind
 from catalog.findings import SEVERITY_ORDER
 from catalog.inventory import entry_record
 from catalog.models import Entry, EntryVersion, FindingRow, ReviewDecision, utcnow
-from catalog.publication import BLOCKERS, hard_blockers
+from catalog.publication import BLOCKERS, WAITING, hard_blockers, waiting_for
 from catalog.vocabulary import vocabularies
 
 # The review states, in the order an entry usually passes them.
@@ -151,6 +151,7 @@ class DecisionResult:
     version: int
     recorded: bool
     note: str = ""
+    waiting: tuple[str, ...] = ()  # approved, but the portal still waits for this (codes of publication.WAITING)
 
 
 @dataclass
@@ -175,6 +176,11 @@ class ReviewItem:
         return self.entry.status
 
     @property
+    def waiting(self) -> list[str]:
+        """What the portal still needs before it can show the entry (none while a hard rule blocks it)."""
+        return [] if self.blockers else waiting_for(self.record)
+
+    @property
     def changed_since_decision(self) -> bool:
         """The entry has a newer version than the one its last decision was taken on."""
         return self.last_decision is not None and self.last_decision.entry_version < self.entry.version
@@ -194,6 +200,7 @@ class ReviewItem:
             "third_party_rights": self.entry.third_party_rights,
             "rights_cleared": self.rights_cleared,
             "blockers": list(self.blockers),
+            "waiting": self.waiting,
             "gone": self.entry.gone_at is not None,
             "changed_since_decision": self.changed_since_decision,
             "last_decision": decision_record(last) if last is not None else None,
@@ -453,7 +460,11 @@ def approve(
             identifier=entry.identifier,
             message_de=f"{entry.identifier}: Der Eintrag ist noch nicht geprüft ({state_label(entry.status)}).",
         )
-    return _record(session, entry, APPROVE, "approved", who, note)
+    result = _record(session, entry, APPROVE, "approved", who, note)
+    waiting = waiting_for(entry_record(entry))
+    if waiting:
+        result = replace(result, note="; ".join(WAITING[code][1] for code in waiting), waiting=tuple(waiting))
+    return result
 
 
 def reject(

@@ -8,7 +8,11 @@ parties, so after GE has built the site every page is rewritten:
 - external ``<link>``, ``<script src>``, ``<img>`` and CSS ``url(...)`` references are removed (the
   GE logo is taken from the site's own ``static/images``);
 - inline scripts are removed: they drive jQuery widgets that are not there, and every content the
-  pages show is rendered into the HTML already, except the index table (see below);
+  pages show is rendered into the HTML already, except the index table (see below) and the
+  "Show All / Failed Only" filter of a validation result page, which gets a small script of our own
+  (no library; ``#failed-only`` in the address opens the page filtered);
+- the status icons (Font Awesome, a web font from a CDN) become characters that need no font:
+  ✗ failed, ✓ passed, ⚠ warning, each in the icon's colour and with its name as a tooltip;
 - a small local stylesheet (``static/styles/offline.css``) lays the pages out;
 - the index page, whose tables GE fills with JavaScript, gets a plain summary of the run (findings
   by code and severity) and plain links to the validation result and expectation suite pages;
@@ -56,9 +60,61 @@ th { background: #f3f5f7; }
 .breadcrumb { list-style: none; display: flex; gap: .5rem; padding: 0; }
 .navbar img { height: 28px; }
 ul.nav { list-style: none; padding: 0; display: flex; gap: 1rem; }
+.inventur-status { font-weight: 700; font-size: 1.1em; }
+.btn-group-toggle label { display: inline-block; margin-right: .75rem; cursor: pointer; }
 .inventur-offline-index { border: 1px solid #d0d7de; border-radius: 4px; padding: .75rem 1rem; margin: 1rem 0; }
 .inventur-offline-index h2 { font-size: 1.2rem; margin: .25rem 0 .5rem; }
 """
+
+
+# Font Awesome icons GE marks a status with: the character and the word shown instead
+_ICONS: dict[str, tuple[str, str]] = {
+    "fa-times": ("✗", "failed"),
+    "fa-times-circle": ("✗", "failed"),
+    "fa-check-circle": ("✓", "passed"),
+    "fa-check": ("✓", "passed"),
+    "fa-exclamation-triangle": ("⚠", "warning"),
+    "fa-question-circle": ("?", "unknown"),
+}
+_ICON = re.compile(r"<i\b[^>]*\bclass\s*=\s*[\"']([^\"']*\bfa-[a-z-]+[^\"']*)[\"'][^>]*>\s*</i\s*>", re.I)
+_BODY_END = re.compile(r"</body\s*>", re.I)
+
+FILTER_SCRIPT = """<script id="inventur-offline-filter">
+/* The "Failed Only" filter of GE's validation result page without jQuery (catalog.validation_docs). */
+(function () {
+  function each(selector, action) { Array.prototype.forEach.call(document.querySelectorAll(selector), action); }
+  function shown(element, visible) { if (element) { element.style.display = visible ? "" : "none"; } }
+  function filter(visible) {
+    each(".hide-succeeded-validation-target-child", function (cell) { shown(cell.parentElement, visible); });
+    each(".hide-succeeded-validation-target", function (element) { shown(element, visible); });
+    each(".hide-succeeded-validations-column-section-target-child", function (block) {
+      var section = block.parentElement && block.parentElement.parentElement;
+      shown(section, visible);
+      if (section && section.id) {
+        each('a[href$="' + section.id + '"]', function (link) { shown(link, visible); });
+      }
+    });
+  }
+  window.showAllValidations = function () { filter(true); };
+  window.hideSucceededValidations = function () { filter(false); };
+  if (window.location.hash === "#failed-only") {
+    var option = document.getElementById("option2");
+    if (option) { option.checked = true; }
+    filter(false);
+  }
+})();
+</script>
+"""
+
+
+def _status_text(match: re.Match[str]) -> str:
+    classes = match[1].split()
+    for name in classes:
+        if name in _ICONS:
+            symbol, word = _ICONS[name]
+            css = " ".join(["inventur-status", *(c for c in classes if c.startswith("text-"))])
+            return f'<span class="{css}" role="img" aria-label="{word}" title="{word}">{symbol}</span>'
+    return ""  # an icon that shows no status: nothing to show without its font
 
 
 def site_config(site_dir: Path) -> dict[str, Any]:
@@ -95,6 +151,7 @@ def _strip_external(text: str, root: str) -> str:
     text = _EXTERNAL_URL.sub("none", text)
     text = _IMPORT.sub("", text)
     text = _FOOTER.sub("", text)
+    text = _ICON.sub(_status_text, text)
     return _EXTERNAL_ANCHOR.sub(lambda m: m[1], text)
 
 
@@ -163,6 +220,8 @@ def make_offline(site_dir: Path, *, run_name: str, summary: Mapping[str, Any] | 
         text = _insert(text, _HEAD_END, f'<link rel="stylesheet" href="{root}static/styles/offline.css"/>\n', before=True)
         if page == index:
             text = _insert(text, _BODY, _summary_html(site_dir, run_name, summary or {}), before=False)
+        if "hideSucceededValidations" in text:
+            text = _insert(text, _BODY_END, FILTER_SCRIPT, before=True)
         page.write_text(text, encoding="utf-8")
         written.append(text)
     _prune_static(site_dir, written)

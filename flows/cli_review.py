@@ -65,7 +65,7 @@ def review_list(app: App, city: str | None, department: str | None, states: tupl
     _show(
         app,
         f"{len(records)} entries",
-        ["identifier", "department", "state", "version", "errors", "blockers", "last decision", "title"],
+        ["identifier", "department", "state", "version", "errors", "blockers", "waits for", "last decision", "title"],
         (
             (
                 r["identifier"],
@@ -74,6 +74,7 @@ def review_list(app: App, city: str | None, department: str | None, states: tupl
                 r["version"],
                 r["open_errors"],
                 ", ".join(r["blockers"]),
+                ", ".join(WAITS_FOR.get(code, code) for code in r["waiting"]),
                 _last(r["last_decision"]),
                 r["title"],
             )
@@ -82,10 +83,19 @@ def review_list(app: App, city: str | None, department: str | None, states: tupl
     )
 
 
+WAITS_FOR = {"no-access-url": "access URL"}
+
+
 def _last(decision: dict[str, Any] | None) -> str:
     if decision is None:
         return ""
-    return f"{decision['decision']} by {decision['reviewer']} ({decision['decided_at'][:10]})"
+    import datetime as dt
+
+    from catalog.localtime import to_local
+
+    when = decision["decided_at"]
+    day = to_local(dt.datetime.fromisoformat(when)).strftime("%Y-%m-%d") if when else ""
+    return f"{decision['decision']} by {decision['reviewer']} ({day})"
 
 
 @review.command("show")
@@ -127,6 +137,8 @@ def _details_record(details: Any) -> dict[str, Any]:
 
 def _print_details(app: App, details: Any) -> None:
     from catalog.fields import FIELDS
+    from catalog.localtime import local_text
+    from catalog.publication import WAITING
     from catalog.review import DECISION_LABELS, blocker_text, shown_value, state_label
 
     item = details.item
@@ -146,8 +158,10 @@ def _print_details(app: App, details: Any) -> None:
     if entry.third_party_rights in ("yes", "unclear"):
         rows.append(("Rechte Dritter geklärt", f"ja (Version {entry.version})" if item.rights_cleared else "nein"))
     rows.append(("Hinderungsgründe", "; ".join(f"{blocker_text(c)} ({c})" for c in item.blockers) or "keine"))
+    if item.waiting:
+        rows.append(("Wartet auf", "; ".join(WAITING[c][0] for c in item.waiting)))
     if entry.gone_at is not None:
-        rows.append(("In der Quelle entfernt", entry.gone_at.strftime("%d.%m.%Y %H:%M")))
+        rows.append(("In der Quelle entfernt", local_text(entry.gone_at, clock=False)))
     rows.extend((spec.label, shown_value(spec.key, entry)) for spec in FIELDS if spec.key != "identifier")
     _show(app, f"{entry.identifier}: {entry.title or ''}", ["Feld", "Wert"], rows)
     if details.findings:
@@ -157,12 +171,12 @@ def _print_details(app: App, details: Any) -> None:
         app.console.print("Keine offenen Befunde.")
     if details.decisions:
         _show(app, "Entscheidungen", ["Zeitpunkt", "Prüfer/in", "Entscheidung", "Status", "Version", "Kommentar"],
-               ((d.decided_at.strftime("%d.%m.%Y %H:%M"), d.reviewer, DECISION_LABELS.get(d.decision, d.decision),
+               ((local_text(d.decided_at, clock=False), d.reviewer, DECISION_LABELS.get(d.decision, d.decision),
                  f"{d.state_from} → {d.state_to}", d.entry_version, d.comment) for d in details.decisions))
     else:
         app.console.print("Noch keine Entscheidungen.")
     _show(app, "Versionen", ["Version", "Zeitpunkt", "Herkunft", "Quelle", "Zeile", "Prüfsumme"],
-           ((v.version, v.created_at.strftime("%d.%m.%Y %H:%M"), v.source_kind, v.source,
+           ((v.version, local_text(v.created_at, clock=False), v.source_kind, v.source,
              v.row, v.content_hash[:12]) for v in details.versions))
 
 
@@ -219,6 +233,9 @@ def _decide(
                 continue
             if result.recorded:
                 click.echo(f"{result.identifier}: {result.state_from} -> {result.state_to} (version {result.version})")
+                if result.waiting:
+                    click.echo(f"  not on the portal yet: {result.note}; it is published once the department "
+                               "names one (the DCAT-AP.de catalog leaves it out until then)")
             else:
                 click.echo(f"{result.identifier}: unchanged, {result.note}")
     if refused:

@@ -2,8 +2,9 @@
 
 Builds the survey for every department, lets simulated data officers fill and return it (with the
 messy values and bad files real returns have), collects the returns, writes the feedback workbooks,
-validates, approves a realistic share as a named demo reviewer, exports the DCAT-AP.de catalog and
-publishes to the local portal when one runs. Everything lands in one work folder.
+validates, approves a realistic share as a named demo reviewer, exports the DCAT-AP.de catalog, scores
+the quality, publishes to the local portal when one runs, and only then writes the campaign report, so
+that it shows what was published. Everything lands in one work folder.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class DemoResult:
     validation: dict[str, Any] = field(default_factory=dict)
     approved: int = 0
     refused: int = 0
+    waiting: int = 0  # approved, but without an access URL: the portal cannot show them yet
+    findings: dict[str, int] = field(default_factory=dict)  # open findings in the store, by severity
+    quality: dict[str, Any] = field(default_factory=dict)
     catalog: dict[str, Any] = field(default_factory=dict)
     reports: list[str] = field(default_factory=list)
     published: dict[str, Any] | None = None
@@ -49,6 +53,7 @@ def demo_settings(workdir: Path, base: Settings) -> Settings:
         "share": str(workdir / "share"),
         "departments_file": base.departments_file,
         "portal_dir": base.portal_folder,  # the local portal stays where `inventur portal up` put it
+        "shapes_dir": base.shapes_folder(),  # the shapes stay where `inventur shapes fetch` put them
     })
 
 
@@ -134,6 +139,39 @@ def collect_phase(services: Services, result: DemoResult, progress: Callable[[st
     result.collected = summary.totals
     result.validation = summary.validation or {}
     result.feedback = len(summary.feedback)
+    result.findings = stored_findings(services)
+
+
+def stored_findings(services: Services) -> dict[str, int]:
+    """The open findings in the store by severity: of reading, normalising and validating alike."""
+    from sqlalchemy import func, select
+
+    from catalog.models import FindingRow
+
+    with services.store.session() as session:
+        rows = session.execute(select(FindingRow.severity, func.count()).where(FindingRow.is_open.is_(True))
+                               .group_by(FindingRow.severity))
+        return {severity: count for severity, count in rows}
+
+
+def quality_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
+    """Score every entry (MQA) with the official DCAT-AP.de shapes when they are there; offline, as the
+    simulated departments' URLs are made up and nobody should be asked for them."""
+    from flows.steps import quality_step
+
+    report = quality_step(services, online=False, progress=progress)
+    entries = sum(g.entries for g in report.cities.values())
+    bands: dict[str, int] = {}
+    for group in report.cities.values():
+        for name, count in group.bands.items():
+            bands[name] = bands.get(name, 0) + count
+    result.quality = {
+        "entries": entries,
+        "mean": sum(g.total for g in report.cities.values()) / entries if entries else 0.0,
+        "bands": bands,
+        "shapes_checked": report.shapes_checked,
+        "shapes_folder": str(services.settings.shapes_folder()),
+    }
 
 
 def catalog_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
@@ -184,9 +222,11 @@ def run_demo(
         timed("collect, feedback, validate", collect_phase, services, result, progress)
         timed("review", lambda: _record_review(services, result, rng, progress))
         timed("DCAT-AP.de catalog", catalog_phase, services, result, progress)
-        timed("campaign report", report_phase, services, result, progress)
+        timed("quality score", quality_phase, services, result, progress)
         if publish is not None:
             timed("publish to CKAN", lambda: setattr(result, "published", publish(services)))
+        # last: the report shows what the steps before did, publication included
+        timed("campaign report", report_phase, services, result, progress)
 
     demo_campaign()
     services.close()
@@ -194,21 +234,17 @@ def run_demo(
 
 
 def _record_review(services: Services, result: DemoResult, rng: random.Random, progress: Callable[[str], None]) -> None:
-    result.approved, result.refused = _approve_share(services, rng, progress)
+    result.approved, result.refused, result.waiting = _approve_share(services, rng, progress)
 
 
-def _approve_share(services: Services, rng: random.Random, progress: Callable[[str], None]) -> tuple[int, int]:
+def _approve_share(services: Services, rng: random.Random, progress: Callable[[str], None]) -> tuple[int, int, int]:
     """The demo reviewer approves most entries that are ready and proposed for publication."""
-    try:
-        from catalog import review
-    except ImportError:
-        progress("review: not available in this version")
-        return 0, 0
     from sqlalchemy import select
 
+    from catalog import review
     from catalog.models import Entry
 
-    approved = refused = 0
+    approved = refused = waiting = 0
     with services.store.session() as session:
         ready = session.scalars(
             select(Entry.identifier).where(Entry.status == "ready", Entry.publish_proposal == "yes").order_by(Entry.identifier)
@@ -218,9 +254,11 @@ def _approve_share(services: Services, rng: random.Random, progress: Callable[[s
             continue  # the team has not got to it yet
         with services.store.session() as session:
             try:
-                review.approve(session, identifier, DEMO_REVIEWER, comment="Geprüft im Demo-Lauf")
+                decided = review.approve(session, identifier, DEMO_REVIEWER, comment="Geprüft im Demo-Lauf")
                 approved += 1
+                waiting += bool(decided.waiting)
             except review.ReviewError:
                 refused += 1
-    progress(f"review: {approved} entries approved by {DEMO_REVIEWER}, {refused} refused by a hard rule")
-    return approved, refused
+    progress(f"review: {approved} entries approved by {DEMO_REVIEWER} ({waiting} of them wait for an access URL), "
+             f"{refused} refused by a hard rule")
+    return approved, refused, waiting

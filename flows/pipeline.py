@@ -122,6 +122,7 @@ def _publish_markdown(record: dict[str, Any]) -> str:
 @task(name="campaign-progress", cache_policy=NO_CACHE)
 def progress_artifacts(services: Services, city: City | None, campaign: str | None) -> list[dict[str, Any]]:
     """Campaign progress per city as table artifacts (one row per department)."""
+    from catalog.localtime import local_text
     from survey.campaign import campaign_progress
 
     with services.store.session() as session:
@@ -130,7 +131,7 @@ def progress_artifacts(services: Services, city: City | None, campaign: str | No
     for c in progress:
         rows = [{"Dienststelle": d.department, "Name": d.name, "Stand": d.state, "versandt": d.sent,
                  "zurück": d.returned, "abgelehnt": d.rejected, "Einträge": d.entries, "offene Fehler": d.open_errors,
-                 "letzte Rückgabe": d.last_return.strftime("%Y-%m-%d %H:%M") if d.last_return else ""}
+                 "letzte Rückgabe": local_text(d.last_return, clock=False) if d.last_return else ""}
                 for d in c.departments]
         create_table_artifact(key=f"campaign-progress-{c.city}", table=rows,
                               description=f"Kampagnenstand {c.city}: {c.returned} von {c.sent} Dienststellen "

@@ -51,6 +51,7 @@ def build_surveys(
     import hashlib
 
     from catalog.inventory import iter_entries
+    from catalog.localtime import local_now
     from catalog.models import Delivery
     from survey.signature import TEMPLATE_VERSION
     from survey.template import build_workbook, workbook_name
@@ -59,7 +60,7 @@ def build_surveys(
     target = organisation.city(city)
     departments = [organisation.department(city, department)] if department else organisation.departments_of(city)
     secret = services.settings.signing_secret(city)
-    issued = issued or dt.date.today()
+    issued = issued or local_now().date()  # the day in the cities, not on the server
     built: list[BuiltSurvey] = []
     for dept in departments:
         with services.store.session() as session:
@@ -144,25 +145,37 @@ def collect(
 
 def _collect_inboxes(services: Services, progress: Progress) -> Any:
     """Read every file in the departments' inboxes (each kept by checksum, so known files cost nothing)."""
+    import time
+
+    from catalog.inventory import finish_run, start_run
+    from catalog.models import Run
     from survey.collect import CollectReport
 
+    started = time.perf_counter()
     share = services.share
     outcomes = []
     incoming = services.folder("incoming")
     with services.store.session() as session:
-        from catalog.inventory import start_run
-
         run_id = start_run(session, "collect").id
-    for remote in share.list_all_inboxes():
-        with tempfile.TemporaryDirectory(dir=incoming) as tmp:
-            local = Path(tmp) / remote.name
-            local.write_bytes(share.read(remote))
-            outcome = services.collector.collect_file(
-                local, sender=f"{remote.city}/{remote.department} inbox", source=remote.location, run_id=run_id
-            )
-            outcomes.append(outcome)
+    status = "failed"
+    try:
+        for remote in share.list_all_inboxes():
+            with tempfile.TemporaryDirectory(dir=incoming) as tmp:
+                local = Path(tmp) / remote.name
+                local.write_bytes(share.read(remote))
+                outcome = services.collector.collect_file(
+                    local, sender=f"{remote.city}/{remote.department} inbox", source=remote.location, run_id=run_id
+                )
+                outcomes.append(outcome)
+        status = "ok"
+    finally:  # the run is closed whatever happened: its files so far are stored and counted
+        report = CollectReport(outcomes, run_id, time.perf_counter() - started)
+        with services.store.session() as session:
+            run = session.get(Run, run_id)
+            if run is not None:
+                finish_run(session, run, {**report.totals(), "source": share.describe()}, status=status)
     progress(f"read {len(outcomes)} files from the inboxes of {share.describe()}")
-    return CollectReport(outcomes, run_id, 0.0)
+    return report
 
 
 def validate_step(services: Services, *, city: str | None = None, docs: bool = True, force: bool = True,
@@ -272,5 +285,7 @@ def quality_step(
                                   shapes_dir=shapes_dir)
     progress(f"scored {sum(g.entries for g in report.cities.values())} entries"
              + ("" if online else " (offline: URL indicators not checked)")
-             + ("" if shapes_dir else " (no DCAT-AP.de shapes found: shape indicator not checked)"))
+             + ("" if shapes_dir or not shapes else
+                f" (DCAT-AP.de shapes not in {settings.shapes_folder()}: shape indicator not checked; "
+                "`inventur shapes fetch` gets them)"))
     return report

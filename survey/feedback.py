@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from catalog.fields import BY_COLUMN, BY_KEY
 from catalog.findings import SEVERITY_ORDER, Finding
+from catalog.localtime import local_text
 from catalog.organisation import City, Department
 from survey.reader import HEADER_SEARCH_ROWS, header_columns
 from survey.template import ENTRY_SHEET, META_SHEET, save_deterministic, write_text
@@ -358,7 +359,7 @@ def _write_summary(
     line("Dienststelle", f"{department.name} ({department.code})")
     line("Erhebung", campaign or "–")
     line("Datei", file_name)
-    line("Geprüft am", f"{created.strftime('%d.%m.%Y, %H:%M')} Uhr")
+    line("Geprüft am", local_text(created))  # in the cities' time, whatever zone ``created`` is in
     row += 1
 
     counts: dict[str, int] = dict.fromkeys(SEVERITY_LABELS, 0)

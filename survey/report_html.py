@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from catalog.localtime import local_text, to_local
 from catalog.report import (
     MISSING,
     PRESENT,
@@ -54,6 +55,7 @@ CATEGORY_COLOURS: dict[str, str] = {
     "published": GREEN,
     "approved": LIGHT_GREEN,
     "pending": PALE_GREEN,
+    "waiting": YELLOW,
     "rejected": BROWN,
     "blocked": RED,
 }
@@ -88,21 +90,9 @@ def percent(share: float) -> str:
     return f"{share * 100:.0f}\u202f%"
 
 
-def to_local(value: dt.datetime) -> dt.datetime:
-    """A time stamp in the cities' time zone (Europe/Berlin; naive times are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    try:
-        from zoneinfo import ZoneInfo
-
-        return value.astimezone(ZoneInfo("Europe/Berlin"))
-    except (ImportError, KeyError, ValueError):  # pragma: no cover - no time zone data on this machine
-        return value.astimezone(dt.UTC)
-
-
 def local_time(value: dt.datetime) -> str:
     """A time stamp in the cities' time, the German way: ``26.11.2026, 16:47 Uhr``."""
-    return to_local(value).strftime("%d.%m.%Y, %H:%M Uhr")
+    return local_text(value)
 
 
 _SUFFIX = re.compile(r"^(?P<head>.+) (?P<tail>\([^()]{1,32}\))$")
@@ -363,12 +353,15 @@ def _publication(f: ReportFigures) -> str:
     p = f.publication
     parts = [Bar(c.key, c.label, c.count, f"{number(c.count)} ({percent(c.count / p.entries if p.entries else 0)})",
                  CATEGORY_COLOURS.get(c.key, GREY)) for c in p.categories]
-    reasons = [Bar(r.key, r.label, r.count, number(r.count), RED if r.key != "review-rejected" else BROWN)
-               for r in p.reasons]
+    reasons = [Bar(r.key, r.label, r.count, number(r.count),
+                   {"review-rejected": BROWN, "no-access-url": YELLOW}.get(r.key, RED)) for r in p.reasons]
     out = ['<section id="veroeffentlichung"><h2>Veröffentlichung: möglich oder nicht, und warum</h2>',
            f'<p class="lead">{number(p.publishable)} von {number(p.entries)} Einträgen ({percent(p.share)}) können '
-           "veröffentlicht werden: keine feste Regel (STANDARDS.md) schließt sie aus und die Prüfung hat sie nicht "
-           "abgelehnt. Freigegeben und veröffentlicht wird erst nach der Prüfung durch das Open-Data-Team.</p>",
+           "veröffentlicht werden: keine feste Regel der Veröffentlichung schließt sie aus (personenbezogene Daten, "
+           "kein öffentlicher Zugang, keine offene Lizenz, fehlende Namensnennung, ungeklärte Rechte Dritter, offene "
+           "Fehler), die Prüfung hat sie nicht abgelehnt, und sie haben eine Zugangs-URL, auf die das Portal "
+           "verweisen kann; ohne sie warten sie auf die URL. Freigegeben und veröffentlicht wird erst nach der "
+           "Prüfung durch das Open-Data-Team.</p>",
            stacked_bar(parts, figure="publication", title="Veröffentlichungsfähig oder nicht"),
            "<h3>Warum nicht veröffentlichungsfähig</h3>",
            '<p class="lead">Einträge je Grund; ein Eintrag kann mehrere Gründe haben.</p>',

@@ -15,8 +15,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from catalog.localtime import to_local
 from catalog.report import PUBLISHABLE_CATEGORIES, ReportFigures
-from survey.report_html import to_local
 
 PERCENT = "0%"
 DATE_TIME = "DD.MM.YYYY HH:MM"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import subprocess
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from survey.template import build_workbook
 from tests.conftest import libreoffice_or_skip
 
 SECRET = b"augsburg-test-secret"
-CREATED = datetime(2026, 3, 20, 14, 5)
+CREATED = datetime(2026, 3, 20, 13, 5, tzinfo=UTC)  # 14:05 in the cities (CET)
 SHEET = "Datenbestände"
 FILE = "augsburg_STAT_2026-1.xlsx"
 
@@ -229,6 +229,20 @@ def test_summary_counts_and_table(feedback: bytes, findings: list[Finding]) -> N
     assert ws.auto_filter.ref == f"A{header_row}:E{header_row + len(body)}"
     link = ws[f"A{header_row + 2}"].hyperlink
     assert link is not None and link.location == "'Datenbestände'!I2"
+
+
+@pytest.mark.parametrize(("created", "shown"), [
+    (datetime(2026, 12, 2, 1, 38, tzinfo=UTC), "02.12.2026, 02:38 Uhr"),  # winter: UTC+1
+    (datetime(2026, 7, 1, 22, 30, tzinfo=UTC), "02.07.2026, 00:30 Uhr"),  # summer: UTC+2, the next day
+    (datetime(2026, 12, 2, 1, 38), "02.12.2026, 02:38 Uhr"),  # as the store returns it: naive UTC
+])
+def test_checked_at_is_in_the_cities_time(original: bytes, city: City, department: Department,
+                                          created: datetime, shown: str) -> None:
+    data = build_feedback(original, [], city=city, department=department, campaign="2026-1", file_name=FILE,
+                          created=created)
+    ws = _open(data)["Rückmeldung"]
+    values = [[c.value for c in row] for row in ws.iter_rows(max_col=2)]
+    assert ["Geprüft am", shown] in values
 
 
 def test_meta_stays_very_hidden_and_valid(feedback: bytes, original: bytes) -> None:

@@ -105,6 +105,7 @@ def build_scenario(store: Store) -> dict[str, str]:
         return received
 
     def put(s: Any, role: str, city: str, dept: str, file: ReceivedFile, status: str = "ready", **over: Any) -> Entry:
+        over.setdefault("access_url", f"https://daten.example.org/{city}/{role}")
         values = sample(spatial=ORG.city(city).geocoding_uri, **over)
         result = save_entry(s, values, city=city, department=dept, organisation=ORG, identifier=ids.get(role),
                             source=Source("survey", file.original_name, file_id=file.id, row=2))
@@ -168,7 +169,7 @@ def build_scenario(store: Store) -> dict[str, str]:
             license=CLOSED_LICENCE, theme=[THEME + "GOVE"])
         put(s, "a_attrib", "augsburg", A[1], a1, title="Luftmessstationen", data_kind="sensor", license=BY_LICENCE,
             attribution=None, theme=[THEME + "ENVI"])
-        put(s, "n_ok", "nuernberg", N[0], n0, title="Baumkataster")
+        put(s, "n_ok", "nuernberg", N[0], n0, title="Baumkataster", access_url=None)  # approved: waits for a URL
         put(s, "n_injection", "nuernberg", N[0], n0, title=INJECTION, data_kind="documents")
         put(s, "n_markup", "nuernberg", N[0], n0, title=MARKUP, data_kind="traffic", theme=[THEME + "TRAN"])
         put(s, "n_play", "nuernberg", N[0], n0, title="Spielplätze", data_kind="geodata")
@@ -191,6 +192,7 @@ def build_scenario(store: Store) -> dict[str, str]:
                          .at(file="kaputt.xlsx")], stage="read")
     with store.session() as s:
         approve(s, ids["m_personal"], REVIEWER, "ohne Personenbezug")
+        approve(s, ids["n_ok"], REVIEWER, "passt, sobald die URL da ist")
         mark_published(s, ids["m_personal"], "publish run 1")
         clear_rights(s, ids["m_cleared"], REVIEWER, "Vertrag liegt vor")
         reject(s, ids["n_play"], REVIEWER, "Daten veraltet")
@@ -277,9 +279,9 @@ def expected_publication(url: str, city: str | None) -> tuple[Counter[str], Coun
              "WHERE d.decision = 'clear-rights' AND d.entry_version = e.version")}
     categories: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    for entry_id, status, personal, access, licence, attribution, third in _sql(
-        url, "SELECT id, status, personal_data, access_rights, license, attribution, third_party_rights FROM entries "
-             f"WHERE gone_at IS NULL{where}", **params):
+    for entry_id, status, personal, access, licence, attribution, third, url_given in _sql(
+        url, "SELECT id, status, personal_data, access_rights, license, attribution, third_party_rights, "
+             f"access_url IS NOT NULL AND access_url != '' FROM entries WHERE gone_at IS NULL{where}", **params):
         record = {"personal_data": personal, "access_rights": access, "license": licence, "attribution": attribution,
                   "third_party_rights": third}
         why = hard_blockers(record, open_errors=errors[entry_id], rights_cleared=entry_id in cleared)
@@ -288,6 +290,9 @@ def expected_publication(url: str, city: str | None) -> tuple[Counter[str], Coun
         reasons.update(why)
         if why:
             categories["rejected" if why == ["review-rejected"] else "blocked"] += 1
+        elif not url_given and status != "published":
+            categories["waiting"] += 1
+            reasons["no-access-url"] += 1
         else:
             categories[{"published": "published", "approved": "approved"}.get(status, "pending")] += 1
     return categories, reasons
@@ -544,6 +549,7 @@ def test_what_the_scenario_makes_of_publication(scenario: Scenario) -> None:
     assert categories["published"] == 1  # the Melderegister, corrected in the autumn
     assert categories["approved"] == 1  # the Baumkataster of München
     assert categories["rejected"] == 1  # the Spielplätze of Nürnberg
+    assert categories["waiting"] == 1 and reasons["no-access-url"] == 1  # the Baumkataster of Nürnberg: approved, no URL
     assert reasons["third-party-rights"] == 1  # only the Parkhäuser: the Parkscheinautomaten were cleared
     assert reasons["licence-not-open"] == 1 and reasons["attribution-missing"] == 1
     assert reasons["not-public"] == 1 and reasons["open-errors"] == 2  # Schulen (Augsburg); and Verschiedenes

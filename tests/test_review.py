@@ -352,3 +352,53 @@ def test_review_commands_and_exit_codes(cli_env: dict[str, str]) -> None:
     assert [d[0] for d in decisions(store, ok)] == ["approve", "reopen"]
     assert decisions(store, blocked) == []
     store.close()
+
+
+def test_approved_without_access_url_waits_and_says_so(cli_env: dict[str, str]) -> None:
+    """Approving an entry without an access URL is allowed, but the reviewer is told that the portal waits for
+    one; `review list` and `review show` say so too. An entry a hard rule blocks waits for nothing."""
+    from catalog.dcat import SKIP_NO_URL
+    from catalog.localtime import local_text
+    from catalog.publication import WAITING
+
+    assert SKIP_NO_URL in WAITING  # the export leaves such entries out under the same code
+    store = Store.open(cli_env["INVENTUR_DATABASE_URL"])
+    with_url = create(store, access_url="https://daten.example.org/haltestellen.csv")
+    without = create(store, title="Ohne Adresse")
+    blocked = create(store, title="Meldedaten", personal_data="yes")
+    store.close()
+
+    done = run(cli_env, "review", "approve", with_url, without, "--by", "Erika Muster")
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if "not on the portal yet" in line]
+    assert len(notes) == 1 and "waits for an access URL" in notes[0]
+    assert done.stdout.index(notes[0]) > done.stdout.index(f"{without}: ready -> approved")
+
+    listed = run(cli_env, "review", "list", "--format", "jsonl")
+    waiting = {r["identifier"]: r["waiting"] for r in map(json.loads, listed.stdout.splitlines())}
+    assert waiting == {with_url: [], without: ["no-access-url"], blocked: []}
+    table = run(cli_env, "review", "list").stdout
+    assert "waits for" in table
+    assert "access URL" in next(line for line in table.splitlines() if without in line)
+    assert "access URL" not in next(line for line in table.splitlines() if with_url in line)
+
+    shown = run(cli_env, "review", "show", without)
+    assert "Wartet auf" in shown.stdout and "keine Zugangs-URL" in shown.stdout
+    # the decision's time as the cities read it (Europe/Berlin), not the stored UTC
+    store = Store.open(cli_env["INVENTUR_DATABASE_URL"])
+    with store.session() as s:
+        decided = s.scalars(select(ReviewDecision.decided_at)).first()
+    store.close()
+    assert decided is not None
+    assert local_text(decided, clock=False) in shown.stdout
+    assert decided.strftime("%d.%m.%Y %H:%M") not in shown.stdout
+
+
+def test_approve_reports_what_the_portal_waits_for(store: Store) -> None:
+    without = create(store)
+    with_url = create(store, title="Mit Adresse", access_url="https://daten.example.org/x.csv")
+    with store.session() as s:
+        first = approve(s, without, "Erika Muster")
+        second = approve(s, with_url, "Erika Muster")
+    assert (first.state_to, first.waiting) == ("approved", ("no-access-url",)) and "access URL" in first.note
+    assert (second.state_to, second.waiting, second.note) == ("approved", (), "")

@@ -191,6 +191,22 @@ def test_round_trip_values_and_findings(services: Services, tmp_path: Path) -> N
     assert not [f for f in found if f[1] == 2]
 
 
+def test_collect_from_share_closes_its_run(services: Services) -> None:
+    from sqlalchemy import select
+
+    from catalog.models import Run
+
+    blank = outbox_workbook(services, "augsburg", "STAT")
+    fill(blank, [VALID, BROKEN], inbox(services, "augsburg", "STAT") / "antwort.xlsx")
+    collect(services, from_share=True)
+    collect(services, from_share=True)  # nothing new: the run is closed all the same
+    with services.store.session() as session:
+        runs = session.scalars(select(Run).where(Run.kind == "collect").order_by(Run.id)).all()
+        assert [(r.status, r.finished_at is not None) for r in runs] == [("ok", True), ("ok", True)]
+        assert (runs[0].summary["files"], runs[0].summary["read"], runs[0].summary["created"]) == (1, 1, 2)
+        assert (runs[1].summary["files"], runs[1].summary["duplicate"]) == (1, 1)
+
+
 def test_feedback_workbook_marks_the_cells(services: Services) -> None:
     blank = outbox_workbook(services, "augsburg", "STAT")
     fill(blank, [VALID, BROKEN], inbox(services, "augsburg", "STAT") / "antwort.xlsx")

@@ -427,12 +427,57 @@ def test_data_docs_are_offline(docs_run: tuple[Path, ValidationResult]) -> None:
     for path in [*pages, *(docs / "rule-matrix").rglob("*.css")]:
         text = path.read_text(encoding="utf-8")
         assert not external.search(text), f"{path} refers to the internet"
-        assert "<script" not in text
+        # GE's scripts are gone; the only script is our own filter of a result page, which loads nothing
+        assert re.findall(r"<script\b[^>]*>", text) in ([], ['<script id="inventur-offline-filter">'])
     index = result.docs_index.read_text(encoding="utf-8")
     assert "static/styles/offline.css" in index
     assert "personal-data-public" in index and "similar-in-other-city" in index
     for href in re.findall(r'href="([^"#]+)"', index):
         assert (result.docs_index.parent / href).exists(), href
+
+
+def _result_page(docs: Path) -> Path:
+    [page] = (docs / "rule-matrix" / "validations").rglob("*.html")
+    return page
+
+
+def test_data_docs_show_each_status_without_the_icon_font(docs_run: tuple[Path, ValidationResult]) -> None:
+    """Every expectation row shows ✗ or ✓ as text: without the web font GE's icons are empty."""
+    docs, _result = docs_run
+    text = _result_page(docs).read_text(encoding="utf-8")
+    assert 'class="fas' not in text and "fa-times" not in text and "fa-check" not in text
+    # the status cells: first column of each expectation table (section 1 is the overview of the run)
+    cells = re.findall(r'<td id="section-(\d+)-content-block-2-cell-\d+-1"\s*(class="[^"]*")?\s*>(.*?)</td>', text, re.S)
+    statuses = [("target-child" in css, content) for section, css, content in cells if int(section) >= 2]
+    passed = [content for succeeded, content in statuses if succeeded]
+    failed = [content for succeeded, content in statuses if not succeeded]
+    assert passed and failed
+    assert all('title="passed">✓</span>' in c and "text-success" in c for c in passed)
+    assert all('title="failed">✗</span>' in c and "text-danger" in c for c in failed)
+    assert re.search(r"Status:</span>\s*<span class=\"inventur-status text-danger\"[^>]*>✗</span>\s*Failed", text)
+
+
+def test_failed_only_filter_works_offline_in_a_browser(docs_run: tuple[Path, ValidationResult], tmp_path: Path) -> None:
+    """Chromium opens the page filtered (``#failed-only``, as a click on "Failed Only" does): the passed
+    expectations are hidden, the failed ones stay; unfiltered, nothing is hidden."""
+    from tests.conftest import chromium_or_skip
+    from tests.test_report import chromium
+
+    binary = chromium_or_skip()
+    page = _result_page(docs_run[0])
+
+    def rows(url: str) -> tuple[list[str], list[str]]:
+        done = chromium(binary, tmp_path, url, "--dump-dom")
+        assert done.returncode == 0, done.stderr[-2000:]
+        found = re.findall(r"<tr\b[^>]*>.*?</tr>", done.stdout, re.S)
+        return [r for r in found if 'title="passed"' in r], [r for r in found if 'title="failed"' in r]
+
+    passed, failed = rows(page.as_uri() + "#failed-only")
+    assert passed and failed
+    assert all(r.startswith('<tr style="display: none;">') for r in passed)
+    assert not any("display: none" in r.split(">", 1)[0] for r in failed)
+    passed, failed = rows(page.as_uri())
+    assert not any("display: none" in r.split(">", 1)[0] for r in passed + failed)
 
 
 def test_a_report_is_replaced_but_nothing_else(tmp_path: Path) -> None:
