@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,9 +266,30 @@ def _date(ctx: _Context, raw: Any, today: dt.date) -> str | None:
     return value
 
 
+# A lone dot, comma or dash at either end of a one-line value, set apart by a blank ("Baumkataster ."):
+# typed by slip, dropped as a person would (an attached dot, "Nr.", stays).
+_STRAY = re.compile(r"^[.,;:\-–—]+\s+|\s+[.,;:\-–—]+$")
+
+
+def _as_seen(text: str) -> str:
+    """``text`` as one sees it: Unicode composed form, every blank a plain space, only the ends trimmed."""
+    return re.sub(r"\s", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def _one_line(ctx: _Context, original: str) -> str:
+    """A one-line value tidied as a person would: blanks folded (doubled spaces, line breaks), stray
+    punctuation at its ends dropped; recorded as a correction when that changed what one sees."""
+    value = clean_blanks(original.replace("\n", " "))
+    while (tidied := clean_blanks(_STRAY.sub("", value))) != value:
+        value = tidied
+    if ctx.spec.kind == Kind.TEXT and value and value != _as_seen(original):
+        ctx.corrected(original.strip(), value)
+    return value
+
+
 def _text(ctx: _Context, raw: Any) -> str | None:
     original = _as_text(raw)
-    value = _clean_long(original) if ctx.spec.kind == Kind.LONGTEXT else clean_blanks(original.replace("\n", " "))
+    value = _clean_long(original) if ctx.spec.kind == Kind.LONGTEXT else _one_line(ctx, original)
     if ctx.spec.kind == Kind.IDENTIFIER:
         value = value.upper()
     if ctx.spec.max_length and len(value) > ctx.spec.max_length:

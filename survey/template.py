@@ -1,4 +1,4 @@
-"""The survey workbook a department fills in: one signed xlsx per department and campaign (SURVEY.md).
+"""The survey workbook a department fills in: one signed xlsx per department and campaign.
 
 The workbook has four sheets:
 
@@ -116,7 +116,7 @@ _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def workbook_name(city_key: str, department_code: str, campaign: str) -> str:
-    """The file name of a survey workbook: ``<city>_<department>_<campaign>.xlsx`` (SURVEY.md).
+    """The file name of a survey workbook: ``<city>_<department>_<campaign>.xlsx``.
 
     The parts end up in file names on a share and in URLs, so only letters, digits, ``.``, ``_`` and
     ``-`` are accepted; anything else (a slash, a blank, an umlaut) raises :class:`ValueError` rather
@@ -318,6 +318,17 @@ def _write_meta(sheet: Worksheet, meta: Meta) -> None:
 # --------------------------------------------------------------------------- Datenbestände
 
 
+def _print_setup(sheet: Worksheet, *, orientation: str) -> None:
+    """Print as people print a sheet: A4, all columns on one page width (as many pages down as needed)."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = orientation
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+
+
 def _entry_style(field: Field) -> tuple[Alignment, Protection, PatternFill | None]:
     """Alignment, protection and fill of the data cells of a column."""
     wrap = field.kind is Kind.LONGTEXT
@@ -401,9 +412,8 @@ def _write_entries(
 
     sheet.freeze_panes = "C2"  # header and the title stay in view while scrolling right
     sheet.auto_filter.ref = f"A1:{FIELDS[-1].column}{last_row}"
-    sheet.print_title_rows = "1:1"
-    sheet.print_title_cols = "A:B"
-    sheet.page_setup.orientation = "landscape"
+    _print_setup(sheet, orientation="landscape")
+    sheet.print_title_rows = "1:1"  # the header row on every printed page
     # No password: the lock protects the Kennung from slips, not from intent. Everything a data
     # officer needs stays allowed (False = not protected in OOXML's terms).
     sheet.protection = SheetProtection(
@@ -758,8 +768,5 @@ def _write_hints(sheet: Worksheet, context: _Context) -> None:
     paragraph("Vielen Dank für Ihre Mitarbeit!")
 
     sheet.sheet_view.showGridLines = False
-    sheet.page_setup.orientation = "portrait"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_setup(sheet, orientation="portrait")
     sheet.protection = SheetProtection(sheet=True, selectLockedCells=False, selectUnlockedCells=False)

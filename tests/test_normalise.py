@@ -117,6 +117,28 @@ def test_url() -> None:
     assert value("access_url", "Laufwerk G:\\Daten") == (None, ["invalid-url"])
 
 
+@pytest.mark.parametrize(("raw", "tidied"), [
+    ("Baumkataster .", "Baumkataster"),
+    ("Baumkataster –", "Baumkataster"),
+    ("Baumkataster - .", "Baumkataster"),
+    ("– Baumkataster", "Baumkataster"),
+    ("Baum  kataster", "Baum kataster"),
+    ("Spielplätze ,", "Spielplätze"),
+])
+def test_stray_punctuation_and_spacing_dropped_as_a_correction(raw: str, tidied: str) -> None:
+    result, found = normalise_value(BY_KEY["title"], raw, today=TODAY)
+    assert result == tidied
+    assert [(f.code, f.field, f.severity) for f in found] == [("value-corrected", "title", "info")]
+    assert f"„{raw}“ → „{tidied}“" in found[0].message
+
+
+@pytest.mark.parametrize("raw", ["Baumkataster", "  Baumkataster  ", "Bäume e.V.", "Haushalt 2024 – Entwurf",
+                                 "Haltestellen Nr. 5", "Baum\u00a0kataster"])
+def test_what_a_person_would_keep_is_no_correction(raw: str) -> None:
+    assert value("title", raw)[1] == []
+    assert value("contact_name", raw)[1] == []
+
+
 def test_free_text_keeps_its_dots_and_case() -> None:
     assert value("description", "Alle Bäume der Stadt. Jährlich gepflegt.")[0] == "Alle Bäume der Stadt. Jährlich gepflegt."
     assert value("title", "Bäume e.V.")[0] == "Bäume e.V."

@@ -61,3 +61,33 @@ def services_org(tmp_path: Path) -> Services:
                         secret_augsburg="geheim-augsburg", secret_muenchen="geheim-muenchen",
                         secret_nuernberg="geheim-nuernberg")
     return Services(settings)
+
+
+def test_each_department_holds_what_it_does() -> None:
+    """A fire brigade lists its operations and hydrants, not council decisions or the register of residents;
+    and so the departments of one city do not all list the same datasets."""
+    import random
+
+    from catalog.organisation import load_organisation
+    from catalog.validation_similarity import Entry, cross_entry_findings
+    from survey.simulation import realistic_rows
+
+    org = load_organisation()
+    rng = random.Random(7)
+    rows = {(d.city, d.code): realistic_rows(org.city(d.city), d, 8, rng, messy=0, broken=0) for d in org.departments}
+    fire = {r["title"] for r in rows[("nuernberg", "FW")]}
+    assert "Einsatzstatistik der Feuerwehr" in fire and "Hydrantenplan" in fire
+    assert not fire & {"Stadtratsbeschlüsse", "Melderegister", "Gewerbeanmeldungen", "Personalstatistik"}
+    assert "Bibliotheksbestand" in {r["title"] for r in rows[("augsburg", "STB")]}  # the city library
+    assert "Bebauungspläne" in {r["title"] for r in rows[("muenchen", "PLAN")]}  # planning, not public order
+    assert "Stadtratsbeschlüsse" in {r["title"] for r in rows[("muenchen", "DIR")]}
+
+    entries: list[Entry] = []
+    for (city, code), listed in rows.items():
+        for row in listed:
+            entries.append(Entry(len(entries), city, code, None, row["title"], row["source_system"], len(entries)))
+    found = Counter(f.code for _index, f in cross_entry_findings(entries))
+    # before: every department also listed the same general holdings (322 warnings in the demo's campaign)
+    assert found["duplicate-across-departments"] <= len(entries) // 50, found
+    assert found["duplicate-title"] == 0, found
+    assert found["similar-in-other-city"] > 0  # the same kind of department in another city: as in real cities

@@ -403,6 +403,17 @@ def test_build_is_deterministic(city: City, department: Department, filled: byte
     assert "2026-03-02T00:00:00Z" in core
 
 
+def test_entry_sheet_prints_one_page_wide_with_its_header(blank: bytes) -> None:
+    """As people print a list: A4 landscape, all columns on one page width, the header row on every page."""
+    sheet = _open(blank)["Datenbestände"]
+    setup = sheet.page_setup
+    assert (int(setup.paperSize), setup.orientation, setup.fitToWidth, setup.fitToHeight) == (9, "landscape", 1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1" and sheet.print_title_cols is None
+    hints = _open(blank).worksheets[0]
+    assert (int(hints.page_setup.paperSize), hints.page_setup.orientation, hints.page_setup.fitToWidth) == (9, "portrait", 1)
+
+
 # --------------------------------------------------------------------------- LibreOffice
 
 
@@ -452,3 +463,26 @@ def test_libreoffice_opens_the_workbook(soffice: tuple[str, Path], filled: bytes
     assert rows[1][0] == "A-STAT-0001" and rows[1][3] == "Bevölkerung und Gesellschaft; Regionen und Städte"
     assert rows[1][18] == "01.01.2010"  # a real date cell, shown in the German format
     assert rows[2][1] == HOSTILE["B3"] and rows[2][24] == "=1+1"  # text, not evaluated
+
+
+def _pages(pdf: Path) -> list[tuple[float, float]]:
+    """Width and height of each page of a PDF (points)."""
+    boxes = re.findall(rb"/Type\s*/Page\b(?!s)[^>]*?/MediaBox\s*\[([^\]]*)\]", pdf.read_bytes())
+    return [(float(box.split()[2]), float(box.split()[3])) for box in boxes]
+
+
+def test_libreoffice_prints_300_rows_on_a_few_landscape_pages(soffice: tuple[str, Path], blank: bytes, city: City,
+                                                                department: Department, tmp_path: Path) -> None:
+    """300 filled rows print on a few A4 landscape pages, each with every column (before: 180 pages, a few
+    columns each)."""
+    import random
+
+    from survey.simulation import fill_workbook, realistic_rows
+
+    source = tmp_path / workbook_name("augsburg", "STAT", "2026-1")
+    source.write_bytes(fill_workbook(blank, realistic_rows(city, department, 300, random.Random(3))))
+    pages = _pages(_convert(soffice, source, "pdf", tmp_path / "pdf"))
+    a4 = (595.3, 841.9)
+    landscape = [p for p in pages if p[0] > p[1]]
+    assert all(abs(min(p) - a4[0]) < 1 and abs(max(p) - a4[1]) < 1 for p in pages), pages
+    assert 1 <= len(landscape) <= 4 and len(pages) - len(landscape) <= 3, pages  # the entries; the hints
