@@ -84,6 +84,31 @@ class Settings(BaseSettings):
         "the checkout, when it is there.",
     )
 
+    ckan_dcatde: str | None = Field(
+        default=None,
+        description="Where the local portal installs GovData's ckanext-dcatde from: a wheel file, or a pip "
+        "requirement such as 'ckanext-dcatde @ git+https://github.com/GovDataOfficial/ckanext-dcatde@6.10.0'. "
+        "Unset: the portal keeps its earlier choice (a new portal runs ckanext-dcat's DCAT-AP 2 profile); "
+        "empty: DCAT-AP 2 profile.",
+    )
+
+    def dcat_shape_profiles(self) -> dict[str, Path]:
+        """The DCAT-AP.de profiles to validate against, by version (``2.0``, ``3.0``), where their shapes are:
+        the folder of ``dcat_shapes()`` and its siblings ``shapes-2.0`` / ``shapes-3.0``, or those folders
+        inside it."""
+        folder = self.dcat_shapes()
+        if folder is None or not folder.is_dir():
+            return {}
+        found: dict[str, Path] = {}
+        for version in ("2.0", "3.0"):
+            for candidate in (folder.parent / f"shapes-{version}", folder / f"shapes-{version}"):
+                if candidate.is_dir():
+                    found[version] = candidate
+                    break
+        if not found:
+            found[folder.name.removeprefix("shapes-")] = folder
+        return found
+
     def dcat_shapes(self) -> Path | None:
         """The shapes folder to check exported datasets against, or None when there is none."""
         if self.shapes_dir is not None:
