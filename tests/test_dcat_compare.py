@@ -20,6 +20,7 @@ from catalog.dcat_compare import (
     check_datasets,
     compare_catalog,
     datasets_by_identifier,
+    part_of,
     verification_findings,
     without_paging,
 )
@@ -188,3 +189,18 @@ def test_the_catalog_node_and_paging() -> None:
     clean.set((catalog, DCT.language, RdfLiteral("de")))
     [difference] = compare_catalog(made.graph, catalog, clean, catalog)
     assert (difference.property, difference.kind, difference.found) == ("dct:language", "changed", ('"de"',))
+
+
+def test_the_part_of_a_catalog_that_is_ours() -> None:
+    made = export([record(1), record(2)])
+    portal = as_the_portal_writes(made.graph)
+    ours, theirs = (URIRef(f"{BASE}/dataset/M-KVR-0000{n}") for n in (1, 2))
+    part = part_of(portal, [ours])
+    assert (ours, None, None) in part and (theirs, None, None) not in part
+    assert (None, None, theirs) not in part  # not even the catalog's link to it
+    for distribution in portal.objects(ours, DCAT.distribution):
+        assert set(portal.triples((distribution, None, None))) <= set(part)
+    publisher = portal.value(ours, DCT.publisher)
+    assert set(portal.triples((publisher, None, None))) <= set(part)
+    assert len(list(part.subjects(RDF.type, DCAT.Catalog))) == 1
+    assert checked(part, export([record(1)]))["M-KVR-00001"].ok
