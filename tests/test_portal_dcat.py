@@ -292,15 +292,15 @@ def upstream_cause(graph: Graph, result: ShaclResult) -> str | None:
     return None
 
 
-def run_cli(campaign: Campaign, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(campaign: Campaign, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     settings = campaign.services.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTUR_") or k in (
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("INVENTUR_") or k in (
         "INVENTUR_SHAPES_DIR", "INVENTUR_SHARED_DIR")}
-    env.update(INVENTUR_DATABASE_URL=settings.database_url, INVENTUR_DATA_DIR=str(settings.data_dir),
-               INVENTUR_DEPARTMENTS_FILE=str(settings.departments_file), INVENTUR_CKAN_URL=campaign.portal.url,
-               INVENTUR_CKAN_TOKEN=campaign.portal.token, DO_NOT_TRACK="1")
-    return subprocess.run([sys.executable, "-m", "flows", *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    environment.update(INVENTUR_DATABASE_URL=settings.database_url, INVENTUR_DATA_DIR=str(settings.data_dir),
+                       INVENTUR_DEPARTMENTS_FILE=str(settings.departments_file), INVENTUR_CKAN_URL=campaign.portal.url,
+                       INVENTUR_CKAN_TOKEN=campaign.portal.token, DO_NOT_TRACK="1", **(env or {}))
+    return subprocess.run([sys.executable, "-m", "flows", *args], env=environment, cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
 
 
 def published(campaign: Campaign) -> set[str]:
@@ -507,3 +507,17 @@ def test_german_visitors(campaign: Campaign, first: PublishSummary) -> None:
     assert wms["format"] == EU + "file-type/WMS_SRVC"  # the API keeps the IRI GovData reads
     resource = html.unescape(requests.get(f"{base}/dataset/{name}/resource/{wms['id']}", timeout=TIMEOUT).text)
     assert re.search(r"<th scope=\"row\">Format</th>\s*<td>WMS</td>", resource)
+
+
+def test_portal_status_names_the_profile(dcat_portal: PortalInfo) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTUR_")}
+    env["INVENTUR_PORTAL_DIR"] = str(dcat_portal.base_dir)
+
+    def status_of(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "flows", "portal", "status", *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "DCAT profile: dcatap_de (ckanext-dcat 2.3.0, ckanext-dcatde 6.10.0 from" in " ".join(status_of().split())
+    assert json.loads(status_of("--format", "json"))["dcat"]["profiles"] == ["dcatap_de", "inventur_catalog"]
