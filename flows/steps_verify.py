@@ -11,6 +11,7 @@ entry versions (:mod:`catalog.dcat_compare`). Each entry's problems become findi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,25 @@ def verify_portal(
 
     Raises :class:`connectors.ckan.CkanUnavailable` when the portal's DCAT cannot be read.
     """
+    # rdflib logs a traceback for each literal it cannot convert (a date edited by hand to "2024-02-30");
+    # such a value is reported as a difference and by the shapes, not as a traceback
+    rdflib_term = logging.getLogger("rdflib.term")
+    level = rdflib_term.level
+    rdflib_term.setLevel(logging.ERROR)
+    try:
+        return _verify(services, portal, actions, run_id=run_id, progress=progress)
+    finally:
+        rdflib_term.setLevel(level)
+
+
+def _verify(
+    services: Services,
+    portal: CkanPortal,
+    actions: Sequence[PlannedAction],
+    *,
+    run_id: int | None,
+    progress: Progress,
+) -> Verification:
     from rdflib import Graph
     from rdflib.namespace import DCAT, RDF
 

@@ -144,3 +144,33 @@ def test_only_what_is_meant_to_be_on_the_portal_is_verified() -> None:
     gone = PlannedAction("withdraw", "M-KVR-00003", "m-kvr-00003", "not-approved")
     plan = PublishPlan(actions=[keep, failed, gone])
     assert expected_actions(plan, {("M-KVR-00002", "m-kvr-00002")}) == [keep]
+
+
+class TurtlePortal(StandInPortal):
+    """Serves one page of Turtle text, parsed when read (as the real client parses what CKAN sends)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Graph())
+        self.text = text
+
+    def catalog_pages(self) -> Iterator[Graph]:
+        self.pages_read += 1
+        yield Graph().parse(data=self.text, format="turtle")
+
+
+def test_a_value_rdflib_cannot_read_is_a_difference_not_a_traceback(services: Services,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    actions = actions_for(services, [1])
+    graph = portal_graph(actions, services)
+    modified = graph.value(URIRef(f"{BASE}/dataset/{actions[0].identifier}"), DCT.modified)
+    assert modified is not None
+    text = graph.serialize(format="nt")
+    line = f"<{BASE}/dataset/{actions[0].identifier}> <{DCT.modified}> {modified.n3()} ."
+    assert text.count(line) == 1
+    # edited by hand to a day that does not exist
+    text = text.replace(line, line.replace(modified.n3(), '"2024-02-30"^^<http://www.w3.org/2001/XMLSchema#date>'))
+    with caplog.at_level("WARNING"):
+        result = verify_portal(services, TurtlePortal(text), actions, run_id=None, progress=lambda _m: None)
+    [check] = result.entries
+    assert [(d.property, d.found) for d in check.real_differences] == [("dct:modified", ('"2024-02-30"^^xsd:date',))]
+    assert "Traceback" not in caplog.text and "Failed to convert" not in caplog.text
