@@ -657,7 +657,8 @@ def _publish_to(
             from flows.steps_verify import expected_actions
 
             failed = {(i.identifier, i.package) for i in out.items if i.result == "failed"}
-            _verify(services, portal, expected_actions(plan, failed), out, run_id, progress)
+            withdrawn = [a.entry_id for a in plan.actions if a.action == "withdraw" and a.entry_id is not None]
+            _verify(services, portal, expected_actions(plan, failed), out, run_id, progress, withdrawn)
         return out
     finally:
         out.writes = getattr(portal, "writes", 0)
@@ -667,12 +668,13 @@ def _publish_to(
 
 
 def _verify(services: Services, portal: CkanPortal, actions: Sequence[PlannedAction], out: PortalSummary,
-            run_id: int | None, progress: Progress) -> None:
+            run_id: int | None, progress: Progress, withdrawn: Sequence[int] = ()) -> None:
     from connectors.ckan import CkanUnavailable
     from flows.steps_verify import verify_portal
 
     try:
-        out.verification = verify_portal(services, portal, actions, run_id=run_id, progress=progress)
+        out.verification = verify_portal(services, portal, actions, run_id=run_id, progress=progress,
+                                         withdrawn=withdrawn)
     except CkanUnavailable as exc:
         out.unreachable = f"verifying: {exc}"
 

@@ -40,8 +40,10 @@ def verify_portal(
     *,
     run_id: int | None,
     progress: Progress,
+    withdrawn: Sequence[int] = (),
 ) -> Verification:
-    """Verify the datasets of ``actions`` on ``portal``; findings are stored unless ``run_id`` is None.
+    """Verify the datasets of ``actions`` on ``portal``; findings are stored unless ``run_id`` is None (and
+    those of the ``withdrawn`` entries, no longer on the portal, closed).
 
     Raises :class:`connectors.ckan.CkanUnavailable` when the portal's DCAT cannot be read.
     """
@@ -51,7 +53,7 @@ def verify_portal(
     level = rdflib_term.level
     rdflib_term.setLevel(logging.ERROR)
     try:
-        return _verify(services, portal, actions, run_id=run_id, progress=progress)
+        return _verify(services, portal, actions, run_id=run_id, progress=progress, withdrawn=withdrawn)
     finally:
         rdflib_term.setLevel(level)
 
@@ -63,6 +65,7 @@ def _verify(
     *,
     run_id: int | None,
     progress: Progress,
+    withdrawn: Sequence[int],
 ) -> Verification:
     from rdflib import Graph
     from rdflib.namespace import DCAT, RDF
@@ -127,7 +130,7 @@ def _verify(
     for violation in catalog_violations(graph, reports):
         result.catalog.append(f"{violation.focus_node} {violation.path or ''}: {violation.message}")
     if run_id is not None:
-        _store_findings(services, actions, checks, portal.url, run_id)
+        _store_findings(services, actions, checks, portal.url, run_id, withdrawn)
     result.seconds = time.perf_counter() - started
     progress(f"{portal.url}: verified {result.datasets} datasets in {result.seconds:.1f} s: "
              + ("as published" if result.ok else f"{len(result.entries)} with problems"))
@@ -135,7 +138,7 @@ def _verify(
 
 
 def _store_findings(services: Services, actions: Sequence[PlannedAction], checks: dict[str, Any], portal: str,
-                    run_id: int) -> None:
+                    run_id: int, withdrawn: Sequence[int]) -> None:
     """Close the entries' earlier verify findings and store the new ones, in one transaction."""
     from catalog.dcat_compare import VERIFY_STAGE, verification_findings
     from catalog.inventory import add_findings_of, close_findings
@@ -143,7 +146,7 @@ def _store_findings(services: Services, actions: Sequence[PlannedAction], checks
 
     by_identifier = {a.identifier: a for a in actions if a.entry_id is not None}
     with services.store.session() as session:
-        ids = sorted({a.entry_id for a in by_identifier.values() if a.entry_id is not None})
+        ids = sorted({a.entry_id for a in by_identifier.values() if a.entry_id is not None} | set(withdrawn))
         for start in range(0, len(ids), 900):
             close_findings(session, entry_ids=ids[start:start + 900], stages=[VERIFY_STAGE])
         groups = []

@@ -126,6 +126,13 @@ def test_every_page_is_read_a_missed_dataset_fetched_and_problems_become_finding
     assert again.ok and again.pages == 1 and fixed.single == []
     assert open_findings(services) == []
 
+    # an entry withdrawn from the portal keeps no finding about the portal's DCAT
+    verify_portal(services, StandInPortal(graph, hidden), actions, run_id=run, progress=lambda _m: None)
+    assert open_findings(services) == [(ids[2], "portal-dcat-difference", "title")]
+    verify_portal(services, fixed, actions[:2], run_id=run, progress=lambda _m: None,
+                  withdrawn=[actions[2].entry_id or 0])
+    assert open_findings(services) == []
+
 
 def test_a_dataset_gone_from_the_portal_is_reported_missing(services: Services) -> None:
     actions = actions_for(services, [1, 2])
