@@ -455,7 +455,7 @@ def test_verify_reports_a_package_edited_by_hand(campaign: Campaign, first: Publ
     finally:
         remote.close()
 
-    done = run_cli(campaign, "publish", "--verify", "--format", "json")
+    done = run_cli(campaign, "publish", "--verify", "--city", "nuernberg", "--format", "json")
     assert done.returncode == 1, done.stdout + done.stderr
     [portal] = json.loads(done.stdout)["portals"]
     verification = portal["verification"]
@@ -470,7 +470,7 @@ def test_verify_reports_a_package_edited_by_hand(campaign: Campaign, first: Publ
             FindingRow.identifier == edited, FindingRow.stage == "verify", FindingRow.is_open.is_(True))).all()
     assert ("portal-dcat-difference", "title") in found and ("portal-dcat-violation", "formats") in found
 
-    table = run_cli(campaign, "publish", "--verify")
+    table = run_cli(campaign, "publish", "--dry-run", "--verify", "--city", "nuernberg")
     assert table.returncode == 1 and edited in table.stdout and "(von Hand)" in table.stdout
 
 
