@@ -457,7 +457,9 @@ def verification_findings(
 class Verification:
     """What ``inventur publish --verify`` found on one portal: per entry with a problem, its differences and
     violations; counts of the documented differences and of the violations caused inside the extensions
-    (with their causes); problems of the catalog node; which shapes were run and how long it took."""
+    (with their causes); violations on the catalog node (``catalog``) and how its title, description,
+    publisher or language differ from the export's (``catalog_differences``: the portal's operator sets them
+    in ``ckan.ini``, so they are shown, not counted as a failure); which shapes were run and how long it took."""
 
     portal: str
     datasets: int = 0
@@ -467,6 +469,7 @@ class Verification:
     upstream: dict[str, int] = field(default_factory=dict)
     violations: dict[str, int] = field(default_factory=dict)
     catalog: list[str] = field(default_factory=list)
+    catalog_differences: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -509,7 +512,8 @@ class Verification:
             "violations": self.violations, "known_differences": self.known, "upstream_violations": self.upstream,
             "causes": {code: text for code, text in causes.items()
                        if code in self.known or any(k.startswith(code + " ") for k in self.upstream)},
-            "catalog": self.catalog, "problems": self.problems, "seconds": round(self.seconds, 3),
+            "catalog": self.catalog, "catalog_differences": self.catalog_differences, "problems": self.problems,
+            "seconds": round(self.seconds, 3),
             "entries": [{
                 "identifier": c.identifier, "found": c.found,
                 "differences": [d.describe() for d in c.real_differences],

@@ -123,6 +123,8 @@ def _render_verification(app: App, verification: Verification) -> None:
             for c in problems[:_LISTED]))
     for line in verification.catalog + verification.problems:
         app.err.print(f"[yellow]! catalog:[/yellow] {line}")
+    for line in verification.catalog_differences:
+        app.err.print(f"catalog node (ckan.ini): {line}")
 
 
 def register(cli: click.Group) -> None:

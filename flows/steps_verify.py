@@ -124,7 +124,8 @@ def _verify(
     result.add(checks.values())
     catalogs = list(graph.subjects(RDF.type, DCAT.Catalog))
     if catalogs:
-        result.catalog.extend(d.describe() for d in compare_catalog(export.graph, export.catalog, graph, catalogs[0]))
+        result.catalog_differences.extend(
+            d.describe() for d in compare_catalog(export.graph, export.catalog, graph, catalogs[0]))
     else:
         result.catalog.append("the portal's DCAT has no dcat:Catalog node")
     for violation in catalog_violations(graph, reports):

@@ -181,3 +181,14 @@ def test_a_value_rdflib_cannot_read_is_a_difference_not_a_traceback(services: Se
     [check] = result.entries
     assert [(d.property, d.found) for d in check.real_differences] == [("dct:modified", ('"2024-02-30"^^xsd:date',))]
     assert "Traceback" not in caplog.text and "Failed to convert" not in caplog.text
+
+
+def test_the_catalog_nodes_texts_are_shown_its_violations_counted(services: Services) -> None:
+    actions = actions_for(services, [1])
+    graph = portal_graph(actions, services)
+    catalog = next(iter(graph.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                       URIRef("http://www.w3.org/ns/dcat#Catalog"))))
+    graph.set((catalog, DCT.title, RdfLiteral("Offene Daten Augsburg")))  # a city's own portal, its own title
+    result = verify_portal(services, StandInPortal(graph), actions, run_id=None, progress=lambda _m: None)
+    assert result.ok and result.catalog == []
+    assert len(result.catalog_differences) == 1 and "Offene Daten Augsburg" in result.catalog_differences[0]
