@@ -677,6 +677,11 @@ def _verify(services: Services, portal: CkanPortal, actions: Sequence[PlannedAct
                                          withdrawn=withdrawn)
     except CkanUnavailable as exc:
         out.unreachable = f"verifying: {exc}"
+    except Exception as exc:  # the packages are written and recorded: a failed check must not redo that
+        from catalog.dcat_compare import Verification
+
+        out.verification = Verification(portal=portal.url, problems=[
+            f"the verification could not be completed: {type(exc).__name__}: {exc}"])
 
 
 def _close_superseded_findings(session: Session) -> None:
