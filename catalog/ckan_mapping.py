@@ -15,12 +15,12 @@ import datetime as dt
 import hashlib
 import json
 import re
-import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
+from catalog.keywords import clean_keyword, clean_keywords
 from catalog.organisation import City, Department, Organisation, UnknownCity, UnknownDepartment
 from catalog.records import record_list, record_text
 from catalog.vocabulary import vocabularies
@@ -50,11 +50,44 @@ def group_name(theme_uri: str) -> str:
 
 
 def theme_groups() -> list[dict[str, str]]:
-    """One CKAN group per EU data theme the survey offers, German title, the theme URI in the description."""
+    """One CKAN group per EU data theme the survey offers, with German title and description (what
+    visitors read); ckanext-dcatde turns the group name into the theme IRI."""
     return [
-        {"name": group_name(c.value), "title": c.label, "description": f"{c.en} ({c.value})"}
+        {"name": group_name(c.value), "title": c.label,
+         "description": f"Offene Daten der Städte München, Augsburg und Nürnberg zum Thema „{c.label}“ "
+                        f"(Datenthema der EU, wie es GovData und das europäische Datenportal führen)."}
         for c in vocabularies()["theme"].offered()
     ]
+
+
+# The catalog of the portal (all three cities): the same title, description and publisher in the portal's
+# DCAT (ckan.ini, written by the local portal) and in `inventur dcat export`.
+CATALOG_TITLE = "Offene Daten: München, Augsburg und Nürnberg"
+CATALOG_DESCRIPTION = "Datenbestände von München, Augsburg und Nürnberg, aus dem Dateninventar der Städte."
+CATALOG_PUBLISHER = "Kooperation München, Augsburg, Nürnberg"
+
+
+def portal_settings() -> dict[str, str]:
+    """CKAN settings of a portal that publishes the inventory: German interface, and the catalog node of its
+    DCAT endpoint (title, description, publisher, language, theme taxonomy) equal to the DCAT-AP.de export.
+    The publisher and language keys are read by ckanext-inventur's ``inventur_catalog`` profile."""
+    from catalog import dcat
+
+    return {
+        "ckan.site_title": CATALOG_TITLE,
+        "ckan.site_description": CATALOG_DESCRIPTION,
+        "ckan.locale_default": "de",
+        "ckan.locales_offered": "de en",
+        "ckanext.inventur.catalog_publisher_name": CATALOG_PUBLISHER,
+        "ckanext.inventur.catalog_publisher_type": str(dcat.LOCAL_AUTHORITY),
+        "ckanext.inventur.catalog_language": str(dcat.LANGUAGE_DEU),
+        "ckanext.inventur.catalog_theme_taxonomy": str(dcat.DATA_THEME_SCHEME),
+    }
+
+
+def format_labels() -> dict[str, str]:
+    """What visitors read for a resource format (an EU file-type IRI): ``WMS``, not ``.../WMS_SRVC``."""
+    return {c.value: c.survey or c.en or c.code for c in vocabularies()["file_type"].concepts}
 
 
 def organisation_name(department: Department) -> str:
@@ -62,12 +95,21 @@ def organisation_name(department: Department) -> str:
     return department.key
 
 
+def organisation_title(department: Department, city: City) -> str:
+    """What visitors read for a department: the city, then the department's official name (München's and
+    Augsburg's "Umweltamt" are two different organisations, and lists sort by city); a name that says its
+    city already ("Stadtbücherei Augsburg") stays as it is."""
+    if city.short_name.casefold() in department.name.casefold():
+        return department.name
+    return f"{city.short_name}: {department.name}"
+
+
 def organisation_of(organisation: Organisation, department: Department) -> dict[str, Any]:
-    """The CKAN organisation dict of a department, titled with its official name."""
+    """The CKAN organisation dict of a department, titled with its city and official name."""
     city = organisation.city(department.city)
     return {
         "name": organisation_name(department),
-        "title": department.name,
+        "title": organisation_title(department, city),
         "description": f"{department.name}, {city.name}",
         "extras": [{"key": "city", "value": city.key}, {"key": "publisher_uri", "value": city.contributor_id}],
     }
@@ -82,11 +124,9 @@ IDENTIFIER_EXTRA = "identifier"
 
 # CKAN's limits (ckan/model/package.py, ckan/logic/validators.py)
 PACKAGE_NAME_MAX = 100
-TAG_MIN, TAG_MAX = 2, 100
 _RESERVED_NAMES = frozenset({"new", "edit", "search"})
 _PLAIN_IDENTIFIER = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,99}$")
 _NAME_UNSAFE = re.compile(r"[^a-z0-9_-]+")
-_TAG_UNSAFE = re.compile(r"[^\w .-]+")
 # uuid5 namespace of package ids: a package's id follows from its identifier, so that a retried create
 # (or a search index entry left behind by a crash) can only ever meet the same package, never a second one.
 _ID_NAMESPACE = uuid.UUID("6f1c2f8e-3a0b-5d51-9a55-1c9e0f8a7b21")
@@ -125,29 +165,13 @@ def package_id(identifier: str) -> str:
 
 
 def tag_name(keyword: str) -> str | None:
-    """A keyword as a CKAN tag: characters CKAN refuses (anything but letters, digits, blank, ``-``, ``_``,
-    ``.``) become blanks, blanks are collapsed, at most 100 characters (cut at a word); None when less
-    than 2 characters remain."""
-    text = unicodedata.normalize("NFC", str(keyword))
-    text = " ".join(_TAG_UNSAFE.sub(" ", text).split())
-    if len(text) > TAG_MAX:
-        cut = text[:TAG_MAX]
-        text = cut.rsplit(" ", 1)[0] if " " in cut[TAG_MAX // 2 :] else cut
-        text = text.strip(" .-")
-    return text if len(text) >= TAG_MIN else None
+    """A keyword as a CKAN tag (:func:`catalog.keywords.clean_keyword`: the one cleaning of every path)."""
+    return clean_keyword(keyword)
 
 
 def package_tags(keywords: Iterable[Any]) -> list[dict[str, str]]:
-    """The keywords as CKAN tags, sanitised, without repeats (compared case-insensitively), in their order."""
-    seen: set[str] = set()
-    tags = []
-    for keyword in keywords:
-        name = tag_name(keyword) if keyword is not None else None
-        if name is None or name.casefold() in seen:
-            continue
-        seen.add(name.casefold())
-        tags.append({"name": name})
-    return tags
+    """The keywords as CKAN tags, cleaned as every path publishes them, without repeats, in their order."""
+    return [{"name": name} for name in clean_keywords(keywords)]
 
 
 def _iso(value: Any) -> str | None:
@@ -191,9 +215,18 @@ def _extras(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, str]]:
     return [{"key": key, "value": str(value)} for key, value in pairs if value not in (None, "")]
 
 
-def package_of(record: Mapping[str, Any], organisation: Organisation) -> dict[str, Any]:
-    """The CKAN package of one publishable entry (STANDARDS.md, "How GovData's CKAN extension reads CKAN
-    fields"), with the hash of its content in the extra :data:`HASH_EXTRA`.
+def package_of(record: Mapping[str, Any], organisation: Organisation, *, base_uri: str | None = None) -> dict[str, Any]:
+    """The CKAN package of one publishable entry, with the hash of its content in the extra :data:`HASH_EXTRA`.
+
+    Written so that what ckanext-dcat and ckanext-dcatde (profile ``dcatap_de``) make of it is the entry's
+    dataset in the DCAT-AP.de export (:mod:`catalog.dcat`) with ``base_uri`` (the portal's address): the
+    export's dataset, distribution, contact and publisher IRIs (extras ``uri``, ``contact_uri``,
+    ``publisher_uri``; resource ``uri``), EU file-type IRIs as resource ``format`` and IANA media-type IRIs
+    as ``mimetype`` (both become IRIs only when they start with ``http``), the spatial reference as the
+    municipality IRI (``spatial_uri`` is written only together with ``spatial_text``), no ``maintainer``
+    (it would become the deprecated ``dcatde:maintainer``; ``maintainer_email`` stays for CKAN's check of the
+    address), stable resource ids and every resource key, so that CKAN guesses no format or media type.
+    Without ``base_uri`` the package has none of our IRIs (CKAN's uuids name dataset and distributions).
 
     ``record`` is an export record (``inventory.entry_record``) plus ``issued`` and ``modified``. Which
     entries are published is the review's decision; this maps what it is given, and raises
@@ -222,6 +255,7 @@ def package_of(record: Mapping[str, Any], organisation: Organisation) -> dict[st
             f"{identifier}: department {record.get('department')!r} of {city.key} has no organisation",
         ) from None
 
+    dataset = str(dcat.dataset_uri(base_uri, identifier)) if base_uri else None
     title = record_text(record, "title") or ""
     licence, attribution_required = _licence(record_text(record, "license") or "")
     attribution = record_text(record, "attribution")
@@ -236,6 +270,7 @@ def package_of(record: Mapping[str, Any], organisation: Organisation) -> dict[st
     groups = _group_names()
 
     extras = _extras([
+        ("uri", dataset),
         (IDENTIFIER_EXTRA, identifier),
         ("issued", _iso(record.get("issued"))),
         ("modified", _iso(record.get("modified") or record.get("last_updated"))),
@@ -246,10 +281,13 @@ def package_of(record: Mapping[str, Any], organisation: Organisation) -> dict[st
         ("politicalGeocodingURI", json.dumps([geocoding])),
         ("politicalGeocodingLevelURI", str(level) if level is not None else None),
         ("spatial_uri", spatial),
+        ("spatial_text", dcat.spatial_label(spatial, city) if spatial else None),
+        ("contact_uri", f"{dataset}#contact" if dataset else None),
         ("contact_name", contact_name),
         ("contact_email", contact_email),
+        ("contact_url", city.homepage if not contact_email else None),
         ("publisher_name", city.name),
-        ("publisher_uri", city.contributor_id),
+        ("publisher_uri", str(dcat.publisher_uri(base_uri, city.key)) if base_uri else None),
         ("publisher_type", city.publisher_type),
         ("publisher_url", city.homepage),
         ("access_rights", record_text(record, "access_rights")),
@@ -266,13 +304,12 @@ def package_of(record: Mapping[str, Any], organisation: Organisation) -> dict[st
         "private": False,
         "license_id": licence,
         "url": record_text(record, "landing_page") or "",
-        "maintainer": contact_name,
         "maintainer_email": contact_email or "",
         "tags": package_tags(record_list(record, "keywords")),
         "groups": [{"name": name} for name in dict.fromkeys(group_name(t) for t in record_list(record, "theme"))
                    if name in groups],
         "extras": extras,
-        "resources": _resources(record, title, licence, attribution, legislation),
+        "resources": _resources(record, identifier, dataset, title, licence, attribution, legislation),
     }
     package["extras"].append({"key": HASH_EXTRA, "value": package_hash(package)})
     return package
@@ -283,38 +320,52 @@ def _group_names() -> frozenset[str]:
     return frozenset(g["name"] for g in theme_groups())
 
 
+def resource_id(identifier: str, code: str) -> str:
+    """A resource's ``id``: a UUID derived from the entry's identifier and the format code, stable across
+    updates (a resource written with its id is never given a format CKAN guessed from its URL)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{identifier.strip()}/distribution/{code or 'data'}"))
+
+
 def _resources(
-    record: Mapping[str, Any], title: str, licence: str, attribution: str | None, legislation: str | None
+    record: Mapping[str, Any], identifier: str, dataset: str | None, title: str, licence: str,
+    attribution: str | None, legislation: str | None,
 ) -> list[dict[str, Any]]:
-    """One resource per format (one without format when none is known), each with the licence."""
+    """One resource per format (one without format when none is known), each with the licence, and every
+    key the profiles read, empty where there is nothing to say (CKAN then guesses nothing)."""
     from catalog import dcat
 
     access = record_text(record, "access_url") or record_text(record, "landing_page") or ""
     changed = _iso(record.get("last_updated") or record.get("modified"))
+    issued = _iso(record.get("issued"))
     scheme = vocabularies()["file_type"]
-    formats: list[tuple[str, str]] = []  # (code, label)
+    formats: list[tuple[str, str, str]] = []  # (code, format IRI, label)
     for value in record_list(record, "formats"):
         concept = scheme.get(value)
         code = concept.code if concept else value.rstrip("/").rsplit("/", 1)[-1]
-        formats.append((code, concept.de if concept else code))
+        formats.append((code, value, concept.de if concept else code))
     if not formats:
-        formats.append(("", ""))
+        formats.append(("", "", ""))
     resources = []
-    for code, label in formats:
+    for code, format_iri, label in formats:
+        mimetype = dcat.media_type(code) if code else None
         resource: dict[str, Any] = {
+            "id": resource_id(identifier, code),
             "name": f"{title} ({label})" if label else title,
+            "description": "",
             "url": access,
             "access_url": access,
-            "format": code,
+            "format": format_iri,
+            "mimetype": dcat.MEDIA_TYPE_BASE + mimetype if mimetype else "",
             "license": licence,
         }
+        if dataset:
+            resource["uri"] = str(dcat.distribution_uri(dataset, code))
         if code and dcat.is_download_url(access, code):
             resource["download_url"] = access
-        mimetype = dcat.media_type(code) if code else None
-        if mimetype:
-            resource["mimetype"] = mimetype
         if attribution:
             resource["licenseAttributionByText"] = attribution
+        if issued:
+            resource["issued"] = issued
         if changed:
             resource["modified"] = changed
         if legislation:

@@ -29,10 +29,11 @@ from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-from rdflib import Graph, Namespace, URIRef
+from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
+from catalog.keywords import clean_keywords
 from catalog.organisation import City, Organisation, UnknownCity, UnknownDepartment
 from catalog.records import record_list, record_text
 from catalog.vocabulary import Concept, vocabularies
@@ -135,6 +136,19 @@ class CatalogExport:
 def dataset_uri(base_uri: str, identifier: str) -> URIRef:
     """The stable IRI of an entry's dataset: ``<base>/dataset/<identifier, percent-encoded>``."""
     return URIRef(f"{_base(base_uri)}/dataset/{quote(identifier.strip(), safe='')}")
+
+
+def distribution_uri(dataset: str, code: str) -> URIRef:
+    """The IRI of a dataset's distribution of one format: ``<dataset>/distribution/<FORMAT-CODE>``
+    (``data`` for the one distribution of an entry without a format)."""
+    return URIRef(f"{dataset}/distribution/{quote(code or 'data', safe='')}")
+
+
+def spatial_label(geocoding: str, city: City) -> str:
+    """The name of a political geocoding area: the city's name for its own municipality key, else the key."""
+    if geocoding == city.geocoding_uri:
+        return city.name
+    return geocoding.rstrip("/").rsplit("/", 1)[-1]
 
 
 def catalog_uri(base_uri: str, city: str | None = None) -> URIRef:
@@ -287,8 +301,7 @@ class _Builder:
         if node is None:
             g = self.graph
             node = publisher_uri(self.base_uri, city.key)
-            g.add((node, RDF.type, FOAF.Organization))
-            g.add((node, RDF.type, FOAF.Agent))  # explicit, for consumers that do not reason over FOAF
+            g.add((node, RDF.type, FOAF.Agent))  # as ckanext-dcat writes a publisher: the portal's DCAT agrees
             g.add((node, FOAF.name, RdfLiteral(city.name, lang="de")))
             g.add((node, DCTERMS.type, URIRef(city.publisher_type)))
             if city.homepage:
@@ -329,7 +342,7 @@ class _Builder:
 
         for theme in record_list(entry, "theme"):
             g.add((ds, DCAT.theme, _iri(theme, "theme")))
-        for keyword in record_list(entry, "keywords"):
+        for keyword in clean_keywords(record_list(entry, "keywords")):
             g.add((ds, DCAT.keyword, RdfLiteral(keyword, lang="de")))
 
         contact = URIRef(f"{ds}#contact")
@@ -347,6 +360,7 @@ class _Builder:
         if spatial:
             g.add((ds, DCTERMS.spatial, geocoding))
             g.add((geocoding, RDF.type, DCTERMS.Location))
+            g.add((geocoding, SKOS.prefLabel, RdfLiteral(spatial_label(str(geocoding), city))))
 
         frequency = record_text(entry, "frequency")
         if frequency:
@@ -357,7 +371,7 @@ class _Builder:
 
         start, end = entry.get("temporal_start"), entry.get("temporal_end")
         if start or end:
-            period = URIRef(f"{ds}#temporal")
+            period = BNode()  # as ckanext-dcat writes a period: the portal's DCAT agrees
             g.add((ds, DCTERMS.temporal, period))
             g.add((period, RDF.type, DCTERMS.PeriodOfTime))
             if start:
@@ -407,8 +421,9 @@ class _Builder:
         if not formats:
             formats.append(("data", None, ""))
 
+        issued = entry.get("issued")
         for code, format_iri, label in formats:
-            dist = URIRef(f"{ds}/distribution/{quote(code, safe='')}")
+            dist = distribution_uri(ds, code)
             g.add((ds, DCAT.distribution, dist))
             g.add((dist, RDF.type, DCAT.Distribution))
             g.add((dist, DCTERMS.title, RdfLiteral(f"{title} ({label})" if label else title, lang="de")))
@@ -424,6 +439,8 @@ class _Builder:
             g.add((dist, DCTERMS.license, license_iri))
             if needs_attribution and attribution:
                 g.add((dist, DCATDE.licenseAttributionByText, RdfLiteral(attribution, lang="de")))
+            if issued:
+                g.add((dist, DCTERMS.issued, _date_or_datetime_literal(issued, "issued")))
             if changed:
                 g.add((dist, DCTERMS.modified, _date_or_datetime_literal(changed, "last_updated")))
             if hvd and self.hvd_legislation is not None:
@@ -511,7 +528,6 @@ def build_catalog(
         publisher = builder.publisher(only_city)
     elif publisher_name:
         publisher = URIRef(f"{base}/publisher")
-        graph.add((publisher, RDF.type, FOAF.Organization))
         graph.add((publisher, RDF.type, FOAF.Agent))
         graph.add((publisher, FOAF.name, RdfLiteral(publisher_name, lang="de")))
         graph.add((publisher, DCTERMS.type, LOCAL_AUTHORITY))

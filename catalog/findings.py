@@ -191,11 +191,44 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "Hinweis: {city_name} hat einen ähnlichen Datenbestand erfasst: {others}.",
         "{city_name} has inventoried a similar dataset: {others_en}.",
     ),
+    "keyword-changed": (
+        "info",
+        "Schlagwort „{before}“ wird als „{after}“ veröffentlicht: Datenportale erlauben in Schlagwörtern nur "
+        "Buchstaben, Ziffern, Leerzeichen, Bindestrich, Unterstrich und Punkt (höchstens 100 Zeichen).",
+        "Keyword {before!r} is published as {after!r} (portals allow letters, digits, blanks, - _ . only, "
+        "at most 100 characters).",
+    ),
+    "keyword-dropped": (
+        "warning",
+        "Schlagwort „{value}“ wird nicht veröffentlicht: Datenportale verlangen mindestens zwei Buchstaben "
+        "oder Ziffern. Bitte ein aussagekräftigeres Schlagwort angeben.",
+        "Keyword {value!r} is not published: portals need at least two letters or digits.",
+    ),
     # publish
     "ckan-rejected": (
         "warning",
         "Das Datenportal (CKAN) hat den Datensatz abgelehnt: {where}{reason} Bitte die Angabe prüfen.",
         "CKAN refused the package: {where}{reason}",
+    ),
+    # what the portal's DCAT (ckanext-dcat with ckanext-dcatde) says, checked by `inventur publish --verify`
+    "portal-dcat-missing": (
+        "warning",
+        "Der Datensatz ist veröffentlicht, fehlt aber im DCAT-Katalog des Datenportals ({portal}), den GovData "
+        "abruft.",
+        "The dataset is published but missing from the DCAT catalog of {portal}, which GovData harvests.",
+    ),
+    "portal-dcat-difference": (
+        "warning",
+        "Im DCAT des Datenportals ({portal}) weicht {node} „{property}“ von der Veröffentlichung ab: erwartet "
+        "{expected}, im Portal {found}. Wurde der Datensatz im Portal von Hand geändert?",
+        "The DCAT of {portal} differs from what was published: {node} {property}: expected {expected}, "
+        "the portal has {found}.",
+    ),
+    "portal-dcat-violation": (
+        "warning",
+        "Das DCAT des Datenportals ({portal}) verletzt eine Regel von DCAT-AP.de {profile}: {message} "
+        "(Eigenschaft {path})",
+        "The DCAT of {portal} violates a DCAT-AP.de {profile} rule: {message} ({path}; {rule})",
     ),
     # harvest
     "department-unmapped": (

@@ -17,6 +17,7 @@ from typing import Any
 
 from catalog.fields import BY_KEY, FIELDS, NO_WORDS, YES_WORDS, Field, Kind, Need
 from catalog.findings import Finding, finding
+from catalog.keywords import clean_keyword
 from catalog.vocabulary import Vocabularies, clean_blanks, clean_key, clean_text, vocabularies
 
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")
@@ -164,14 +165,24 @@ def _split_codes(ctx: _Context, text: str) -> list[str]:
     return values
 
 
-def _keywords(text: str) -> list[str]:
+def _keywords(ctx: _Context, text: str) -> list[str]:
+    """Keywords as portals carry them (:mod:`catalog.keywords`); a keyword that had to change, or cannot be
+    kept, is reported with its spelling before and after, so the department sees what will be published."""
     out: list[str] = []
     seen: set[str] = set()
     for part in re.split(r"\s*[;,\n\r]+\s*", text):
         word = clean_blanks(part).strip("\"'„“”").rstrip(".")
-        if word and word.casefold() not in seen:
-            seen.add(word.casefold())
-            out.append(word)
+        if not word:
+            continue
+        cleaned = clean_keyword(word)
+        if cleaned is None:
+            ctx.add("keyword-dropped", value=word)
+            continue
+        if cleaned != word:
+            ctx.add("keyword-changed", before=word, after=cleaned, value=word)
+        if cleaned.casefold() not in seen:
+            seen.add(cleaned.casefold())
+            out.append(cleaned)
     return out
 
 
@@ -301,7 +312,7 @@ def _text(ctx: _Context, raw: Any) -> str | None:
 _HANDLERS: dict[Kind, Callable[[_Context, Any, dt.date], Any]] = {
     Kind.CODE: lambda ctx, raw, today: _code(ctx, _as_text(raw)),
     Kind.CODES: lambda ctx, raw, today: _split_codes(ctx, _as_text(raw)),
-    Kind.KEYWORDS: lambda ctx, raw, today: _keywords(_as_text(raw)),
+    Kind.KEYWORDS: lambda ctx, raw, today: _keywords(ctx, _as_text(raw)),
     Kind.EMAIL: lambda ctx, raw, today: _email(ctx, _as_text(raw)),
     Kind.URL: lambda ctx, raw, today: _url(ctx, _as_text(raw)),
     Kind.DATE: _date,

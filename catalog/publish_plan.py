@@ -162,6 +162,7 @@ class PlannedAction:
     remote: RemotePackage | None = None
     mark_published: bool = False
     verify: bool = False
+    record: Mapping[str, Any] | None = None  # the export record the package was made of (None: withdrawal)
 
     @property
     def content_hash(self) -> str | None:
@@ -266,10 +267,12 @@ def plan_publication(
     organisation: Organisation,
     *,
     organisations: Collection[str],
+    base_uri: str | None = None,
 ) -> PublishPlan:
     """Plan what to do on one portal: ``entries`` are the inventory's entries for it (one city's or all),
     ``remote`` the packages its search shows in ``organisations`` (the organisation names we publish
-    to there; packages elsewhere are never ours)."""
+    to there; packages elsewhere are never ours); ``base_uri`` is the portal's address, under which the
+    packages carry the DCAT-AP.de export's IRIs (:func:`catalog.ckan_mapping.package_of`)."""
     owned = _owned(remote, set(organisations))
     plan = PublishPlan()
     seen: set[str] = set()
@@ -284,7 +287,7 @@ def plan_publication(
                 f"a second package of {entry.identifier}", entry_id=entry.entry_id, remote=duplicate,
             ))
         active = current if current is not None and current.state == "active" else None
-        plan.actions.extend(_plan_entry(entry, active, organisation, plan.skipped))
+        plan.actions.extend(_plan_entry(entry, active, organisation, plan.skipped, base_uri))
 
     for identifier, packages in sorted(owned.items()):
         for package in packages:
@@ -298,14 +301,15 @@ def plan_publication(
 
 
 def _plan_entry(
-    entry: EntryState, remote: RemotePackage | None, organisation: Organisation, skipped: list[Skip]
+    entry: EntryState, remote: RemotePackage | None, organisation: Organisation, skipped: list[Skip],
+    base_uri: str | None = None,
 ) -> list[PlannedAction]:
     """The action for one entry (none when nothing is to be done), adding to ``skipped`` where it is left out."""
     name = remote.name if remote is not None else package_name(entry.identifier)
     desired = _desired(entry)
     if isinstance(desired, _Desired):
         try:
-            package = package_of(desired.record, organisation)
+            package = package_of(desired.record, organisation, base_uri=base_uri)
         except PackageSkipped as exc:
             skipped.append(Skip(entry.identifier, exc.code, str(exc), entry.entry_id))
             desired = (exc.code, str(exc))
@@ -322,6 +326,7 @@ def _plan_entry(
     mark = entry.status == "approved"
     common: dict[str, Any] = {
         "entry_id": entry.entry_id, "entry_version": desired.version, "package": package, "mark_published": mark,
+        "record": desired.record,
     }
     wanted_hash = extra(package, HASH_EXTRA)
     if remote is None:
@@ -334,7 +339,8 @@ def _plan_entry(
         reason = REASON_KEPT if desired.reason == REASON_KEPT else REASON_UNCHANGED
         if not (mark or verify):
             return [PlannedAction("unchanged", entry.identifier, remote.name, reason, entry_id=entry.entry_id,
-                                  entry_version=desired.version, package=package, remote=remote)]
+                                  entry_version=desired.version, package=package, remote=remote,
+                                  record=desired.record)]
         return [PlannedAction("unchanged", entry.identifier, remote.name, reason, remote=remote, verify=verify,
                               **common)]
     detail = "kept at its last approved version" if desired.reason == REASON_KEPT else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -28,3 +29,13 @@ def record_list(entry: Mapping[str, Any], key: str) -> list[str]:
         if text:
             seen.setdefault(text, None)
     return list(seen)
+
+
+def moment_text(moment: datetime | None) -> str | None:
+    """A point in time as every published path writes it (``issued``, ``modified``): ISO 8601 in UTC, to the
+    second (a time without zone counts as UTC, as the store keeps it)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -349,6 +349,7 @@ def catalog_records(session: Session, *, city: str | None = None, publishable_on
     by no hard rule (what the DCAT-AP.de catalog holds), or all of them."""
     from catalog.inventory import entry_record, iter_entries
     from catalog.publication import is_publishable
+    from catalog.records import moment_text
 
     facts = publication_facts(session)
     records = []
@@ -359,8 +360,8 @@ def catalog_records(session: Session, *, city: str | None = None, publishable_on
         errors, cleared = facts.get(entry.id, (0, False))
         if publishable_only and not is_publishable(record, open_errors=errors, rights_cleared=cleared):
             continue
-        record["issued"] = entry.created_at.isoformat()
-        record["modified"] = entry.updated_at.isoformat()
+        record["issued"] = moment_text(entry.created_at)  # as the publish step writes them to the portal
+        record["modified"] = moment_text(entry.updated_at)
         records.append(record)
     return records
 

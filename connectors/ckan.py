@@ -21,14 +21,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import requests
 from ckanapi import RemoteCKAN
 from ckanapi.errors import CKANAPIError, NotAuthorized, NotFound, ValidationError
+from rdflib import Graph, Namespace
 
 # Actions that only read; every other action counts as a write.
 _READ_SUFFIXES = ("_show", "_list", "_search", "_autocomplete")
 SEARCH_ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default
+MAX_CATALOG_PAGES = 10_000  # pages of /catalog.ttl read at most (100 datasets each)
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 _ORGANISATIONS_PER_QUERY = 100  # organisation names per package_search filter (Solr's boolean clause limit is 1024)
 
 
@@ -118,6 +122,14 @@ class CkanPortal(Protocol):
         """``package_delete``: a soft delete that CKAN can undo."""
         ...
 
+    def catalog_pages(self) -> Iterator[Graph]:
+        """Every page of the portal's DCAT catalog (``/catalog.ttl``, Hydra paging), as GovData reads it."""
+        ...
+
+    def dataset_dcat(self, name: str) -> Graph | None:
+        """One dataset's DCAT (``/dataset/<name>.ttl``); None when the portal has no such dataset."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -201,6 +213,7 @@ class RemoteCkanPortal:
         self._local = threading.local()
         self._clients: list[_RemoteCKAN] = []
         self._organisations: set[str] | None = None
+        self._organisation_texts: dict[str, tuple[str, str]] = {}
 
     # -- the wire ------------------------------------------------------------------------------------
 
@@ -277,20 +290,27 @@ class RemoteCkanPortal:
     # -- organisations -------------------------------------------------------------------------------
 
     def organisation_names(self) -> set[str]:
-        """The names of the portal's active organisations (``organization_list``, in pages)."""
-        names: set[str] = set()
+        """The names of the portal's active organisations (``organization_list``, in pages); their titles and
+        descriptions are remembered for :meth:`ensure_organisations`."""
+        found: dict[str, tuple[str, str]] = {}
         offset = 0
         while True:
-            page = self._read("organization_list", {"all_fields": False, "limit": SEARCH_ROWS_MAX, "offset": offset})
-            names.update(str(n) for n in page or [])
+            page = self._read("organization_list", {"all_fields": True, "limit": SEARCH_ROWS_MAX, "offset": offset})
+            for item in page or []:
+                if isinstance(item, Mapping):
+                    found[str(item.get("name"))] = (str(item.get("title") or ""), str(item.get("description") or ""))
+                else:
+                    found[str(item)] = ("", "")
             if not page or len(page) < SEARCH_ROWS_MAX:
                 break
             offset += len(page)
-        self._organisations = set(names)
-        return names
+        self._organisations = set(found)
+        self._organisation_texts = found
+        return set(found)
 
     def ensure_organisations(self, wanted: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-        """Create the organisations of ``wanted`` (CKAN organisation dicts) that the portal lacks; idempotent.
+        """Create the organisations of ``wanted`` (CKAN organisation dicts) that the portal lacks, and give
+        existing ones the wanted title and description (what visitors read); idempotent.
 
         A withdrawn (deleted) organisation of the same name is made active again. Returns an error text
         per organisation name that could not be created; the others exist afterwards.
@@ -299,13 +319,23 @@ class RemoteCkanPortal:
             self.organisation_names()
         known = self._organisations if self._organisations is not None else set()
         missing = list({str(o["name"]): o for o in wanted if str(o["name"]) not in known}.items())
+        retitled = [(str(o["name"]), o) for o in wanted
+                    if str(o["name"]) in known and self._organisation_texts.get(str(o["name"])) is not None
+                    and self._organisation_texts[str(o["name"])] != (str(o.get("title") or ""),
+                                                                       str(o.get("description") or ""))]
         errors: dict[str, str] = {}
 
         def create(name: str, organisation: Mapping[str, Any]) -> WriteResult:
+            if name in known:
+                return self._write("organization_patch", {
+                    "id": name, "title": organisation.get("title") or "",
+                    "description": organisation.get("description") or ""})
             result = self._write("organization_create", organisation)
             if not result.ok and result.field_errors.get("name"):
                 result = self._reactivate_organisation(name, result)
             return result
+
+        missing += retitled
 
         workers = min(self.concurrency, len(missing))
         if workers > 1:
@@ -313,9 +343,11 @@ class RemoteCkanPortal:
                 results = list(pool.map(lambda item: create(*item), missing))
         else:
             results = [create(name, organisation) for name, organisation in missing]
-        for (name, _), result in zip(missing, results, strict=True):
+        for (name, organisation), result in zip(missing, results, strict=True):
             if result.ok:
                 known.add(name)
+                self._organisation_texts[name] = (str(organisation.get("title") or ""),
+                                                  str(organisation.get("description") or ""))
             else:
                 details = "; ".join(f"{k}: {' '.join(v)}" for k, v in result.field_errors.items())
                 errors[name] = f"{result.error}{': ' + details if details else ''}"
@@ -379,6 +411,60 @@ class RemoteCkanPortal:
     def delete_package(self, name_or_id: str) -> WriteResult:
         """``package_delete``: a soft delete (state ``deleted``) that CKAN can undo."""
         return self._write("package_delete", {"id": name_or_id})
+
+    # -- the portal's DCAT (ckanext-dcat's endpoints) ----------------------------------------------------
+
+    def _get(self, url: str) -> requests.Response | None:
+        """A GET with the retries of :meth:`_call`; None for 404; raises :class:`CkanUnavailable` otherwise."""
+        last: Exception | str | None = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
+            self._count("dcat_show")  # a read
+            try:
+                response = self._client().session.get(url, timeout=self.timeout,
+                                                      headers={"User-Agent": self.agent, "Accept": "text/turtle"})
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = exc
+                continue
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 500:
+                last = f"HTTP {response.status_code}"
+                continue
+            if response.status_code != 200:
+                raise CkanUnavailable(self.url, f"GET {url} answered HTTP {response.status_code}")
+            return response
+        raise CkanUnavailable(self.url, f"no answer to GET {url} after {self.retries + 1} attempts ({last})")
+
+    def _turtle(self, url: str, response: requests.Response) -> Graph:
+        graph = Graph()
+        try:  # ckanext-dcat names no charset: the bytes are UTF-8
+            graph.parse(data=response.content.decode("utf-8", "replace"), format="turtle", publicID=url)
+        except Exception as exc:  # rdflib raises many kinds of errors for a broken document
+            raise CkanUnavailable(self.url, f"{url} is no readable Turtle ({str(exc)[:200]})") from None
+        return graph
+
+    def catalog_pages(self, *, max_pages: int = MAX_CATALOG_PAGES) -> Iterator[Graph]:
+        """Every page of ``/catalog.ttl`` (ckanext-dcat: 100 datasets a page, newest change first), read while
+        a page announces a next one (``hydra:next``); at most ``max_pages``. Page addresses are built here
+        (``?page=N``), not taken from the document: ckanext-dcat 2.3.0 writes the query of its paging links
+        unencoded. Raises :class:`CkanUnavailable` when a page cannot be read."""
+        for number in range(1, max_pages + 1):
+            url = f"{self.url}/catalog.ttl?page={number}"
+            response = self._get(url)
+            if response is None:
+                raise CkanUnavailable(self.url, f"{url} does not exist: is ckanext-dcat installed and enabled?")
+            graph = self._turtle(url, response)
+            yield graph
+            if not any(graph.objects(None, HYDRA.next)) and not any(graph.objects(None, HYDRA.nextPage)):
+                return
+
+    def dataset_dcat(self, name: str) -> Graph | None:
+        """``/dataset/<name>.ttl``; None when the portal has no such (active) dataset."""
+        url = f"{self.url}/dataset/{quote(name, safe='')}.ttl"
+        response = self._get(url)
+        return self._turtle(url, response) if response is not None else None
 
     def close(self) -> None:
         """Close the HTTP sessions of all threads."""

@@ -13,7 +13,8 @@ from flows.cli import EXIT_REMOTE, App, fail, pass_app
 
 @click.group()
 def portal() -> None:
-    """The local CKAN development portal: CKAN 2.11 with PostgreSQL, Redis and a Solr stand-in.
+    """The local CKAN development portal: CKAN 2.11 with PostgreSQL, Redis and a Solr stand-in, and the DCAT
+    extensions GovData harvests through (ckanext-dcat, ckanext-dcatde from INVENTUR_CKAN_DCATDE).
 
     Private ports and data folder (INVENTUR_PORTAL_DIR, default <data_dir>/portal); nothing else on the
     machine is touched. For development and tests only: production portals run CKAN with Apache Solr.
@@ -32,7 +33,7 @@ def portal_up(app: App, port: int) -> None:
     venv = os.environ.get("INVENTUR_CKAN_VENV")
     try:
         info = up(app.settings.portal_folder, licenses=ckan_licences(), groups=theme_groups(), port=port,
-                  progress=app.progress, venv=Path(venv) if venv else None)
+                  progress=app.progress, venv=Path(venv) if venv else None, dcatde=app.settings.ckan_dcatde)
     except MissingSystemPackagesError as exc:
         fail(f"{exc} (install with: apt-get install {' '.join(exc.packages)})", EXIT_REMOTE)
     except PortalError as exc:
@@ -68,6 +69,17 @@ def portal_status(app: App, fmt: str) -> None:
 
     _table(app, f"portal in {state['base_dir']}: {state.get('url') or 'not set up'}", ["component", "status", "pid", "port"],
            ((name, state[name]["status"], state[name]["pid"], state[name]["port"]) for name in COMPONENTS))
+    _print_dcat(app, state["dcat"])
+
+
+def _print_dcat(app: App, dcat: dict[str, str | None]) -> None:
+    """Which DCAT profile the portal's endpoints serve, and from which extensions."""
+    versions = f"ckanext-dcat {dcat['ckanext-dcat'] or 'not installed'}"
+    if dcat["ckanext-dcatde"]:
+        versions += f", ckanext-dcatde {dcat['ckanext-dcatde']} from {dcat['dcatde_source']}"
+    else:
+        versions += "; ckanext-dcatde not configured (INVENTUR_CKAN_DCATDE)"
+    app.console.print(f"DCAT profile: {dcat['profile']} ({versions})")
 
 
 def register(cli: click.Group) -> None:

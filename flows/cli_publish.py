@@ -11,6 +11,7 @@ import click
 from flows.cli import CITY_CHOICE, EXIT_FAILED, EXIT_REMOTE, EXIT_USAGE, App, _table, fail, pass_app
 
 if TYPE_CHECKING:
+    from catalog.dcat_compare import Verification
     from flows.steps_publish import PublishSummary
 
 _LISTED = 30  # datasets and failures listed per portal in the table output (JSON lists all)
@@ -20,9 +21,12 @@ _LISTED = 30  # datasets and failures listed per portal in the table output (JSO
 @click.option("--city", type=CITY_CHOICE, help="Only this city's entries (and its organisations on the portal).")
 @click.option("--dry-run", is_flag=True,
               help="Read the portal and the store, show what would be done; change nothing on either.")
+@click.option("--verify", is_flag=True,
+              help="Afterwards read the portal's DCAT as GovData does (every page of /catalog.ttl), validate it "
+                   "with the DCAT-AP.de shapes and compare it with the export; problems become findings.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
-def publish_command(app: App, city: str | None, dry_run: bool, fmt: str) -> None:
+def publish_command(app: App, city: str | None, dry_run: bool, verify: bool, fmt: str) -> None:
     """Publish the approved entries to CKAN: create, update, withdraw, restore; unchanged costs no write.
 
     \b
@@ -31,19 +35,27 @@ def publish_command(app: App, city: str | None, dry_run: bool, fmt: str) -> None
     delete CKAN can undo); an entry changed after its approval keeps its approved version on the portal
     until it is approved again. CKAN's refusals become findings on the entry (stage publish).
     Portal: INVENTUR_CKAN_URL / INVENTUR_CKAN_TOKEN, or per city INVENTUR_CKAN_URL_<CITY> /
-    INVENTUR_CKAN_TOKEN_<CITY>. Exit 1 when some actions failed, 4 when a portal cannot be reached.
+    INVENTUR_CKAN_TOKEN_<CITY>. Exit 1 when some actions failed or --verify found a problem, 4 when a
+    portal cannot be reached.
+
+    \b
+    --verify reads what GovData harvests: the portal's DCAT, written by ckanext-dcat and ckanext-dcatde from
+    our packages. Each dataset published (and still as planned) is validated with the DCAT-AP.de 2.0 and 3.0
+    shapes (INVENTUR_SHAPES_DIR) and compared, distribution by distribution, with `inventur dcat export` of
+    the same entry version; violations and differences become findings (stage verify) on the entry. With
+    --dry-run only what is on the portal already is verified, and nothing is stored.
     """
     from flows.steps_publish import PortalUnreachable, PublishConfigError, publish
 
     try:
-        summary = publish(app.services, city=city, dry_run=dry_run, progress=app.progress)
+        summary = publish(app.services, city=city, dry_run=dry_run, progress=app.progress, verify=verify)
     except PublishConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     except PortalUnreachable as exc:
         _render(app, exc.summary, fmt)
         fail(f"{exc} (what was done is recorded; run publish again when the portal is back)", EXIT_REMOTE)
     _render(app, summary, fmt)
-    if summary.failed:
+    if summary.failed or not summary.verified_ok:
         sys.exit(EXIT_FAILED)
 
 
@@ -78,10 +90,41 @@ def _render(app: App, summary: PublishSummary, fmt: str) -> None:
             more = f" (first {_LISTED}; --format json lists all)" if len(changed) > _LISTED else ""
             _table(app, f"{len(changed)} datasets{mode}{more}", ["identifier", "result", "reason", "link"], (
                 (i.identifier, i.result, i.reason, i.link or "") for i in changed[:_LISTED]))
+        if portal.verification is not None:
+            _render_verification(app, portal.verification)
         for problem in portal.problems:
             app.err.print(f"[yellow]![/yellow] {problem}")
         if portal.unreachable:
             app.err.print(f"[red]unreachable:[/red] {portal.unreachable}")
+
+
+def _render_verification(app: App, verification: Verification) -> None:
+    """What GovData would read: counts, the entries with problems, the documented extension behaviour."""
+    profiles = ", ".join(f"DCAT-AP.de {p}" for p in verification.profiles) or "no shapes found (INVENTUR_SHAPES_DIR)"
+    rows: list[tuple[str, object]] = [
+        ("datasets checked", verification.datasets),
+        ("catalog pages read", verification.pages),
+        ("missing from the portal's DCAT", len(verification.missing)),
+        ("differences from the export", verification.differences),
+    ]
+    rows += [(f"violations, {p}", n) for p, n in sorted(verification.violations.items())]
+    rows += [(f"caused inside the extensions: {k}", n) for k, n in sorted(verification.upstream.items())]
+    rows += [(f"documented difference: {k}", n) for k, n in sorted(verification.known.items())]
+    verdict = "as published" if verification.ok else "PROBLEMS"
+    _table(app, f"verified against the portal's DCAT ({profiles}): {verdict}", ["check", "count"], rows)
+    problems = verification.entries
+    if problems:
+        more = f" (first {_LISTED}; --format json lists all)" if len(problems) > _LISTED else ""
+        _table(app, f"{len(problems)} datasets with problems{more}", ["identifier", "problem"], (
+            (c.identifier, "; ".join(
+                (["missing from the portal's DCAT"] if not c.found else [])
+                + [d.describe() for d in c.real_differences[:3]]
+                + [f"{p}: {r.path or ''} {r.message}".strip() for p, r in c.violations[:3]]))
+            for c in problems[:_LISTED]))
+    for line in verification.catalog + verification.problems:
+        app.err.print(f"[yellow]! catalog:[/yellow] {line}")
+    for line in verification.catalog_differences:
+        app.err.print(f"catalog node (ckan.ini): {line}")
 
 
 def register(cli: click.Group) -> None:

@@ -93,12 +93,13 @@ def harvest_task(services: Services, config: Any, full: bool) -> dict[str, Any]:
 
 @task(name="publish", tags=["ckan-writes"], retries=2, retry_delay_seconds=300, timeout_seconds=7200,
       cache_policy=NO_CACHE)
-def publish_task(services: Services, city: City | None, dry_run: bool) -> dict[str, Any]:
+def publish_task(services: Services, city: City | None, dry_run: bool, verify: bool = False) -> dict[str, Any]:
     """Publish to the city's portal. Tagged ``ckan-writes``: `prefect concurrency-limit create ckan-writes 1`
-    caps portal writes across all workers; a rerun after a failure continues without duplicates."""
+    caps portal writes across all workers; a rerun after a failure continues without duplicates. With
+    ``verify`` the portal's DCAT is read and checked afterwards (as ``inventur publish --verify``)."""
     from flows.steps_publish import publish
 
-    return publish(services, city=city, dry_run=dry_run, progress=_log).as_record()
+    return publish(services, city=city, dry_run=dry_run, progress=_log, verify=verify).as_record()
 
 
 def _publish_markdown(record: dict[str, Any]) -> str:
@@ -116,6 +117,18 @@ def _publish_markdown(record: dict[str, Any]) -> str:
             lines += [f"- [{i.get('identifier')}]({i['link']}) {i.get('result')}" for i in links[:50]]
             if len(links) > 50:
                 lines.append(f"- ... and {len(links) - 50} more")
+    for portal in record.get("portals", []):
+        verified = portal.get("verification")
+        if not verified:
+            continue
+        lines += ["", f"Verified against the portal's DCAT ({', '.join(verified.get('profiles') or []) or 'no shapes'}): "
+                  + ("as published" if verified.get("ok") else "**problems**"),
+                  f"{verified.get('datasets')} datasets, {len(verified.get('missing') or [])} missing, "
+                  f"{verified.get('differences')} differences, violations {verified.get('violations') or {}}, "
+                  f"caused inside the extensions {verified.get('upstream_violations') or {}}"]
+        lines += [f"- {e['identifier']}: " + "; ".join(
+            (["missing"] if not e["found"] else []) + e["differences"][:3] + e["violations"][:3])
+            for e in (verified.get("entries") or [])[:50]]
     return "\n".join(lines)
 
 
@@ -209,10 +222,11 @@ def validate_inventory(city: City | None = None, quality: bool = True, online: b
 
 
 @flow(name="publish-catalog", log_prints=True)
-def publish_catalog(city: City | None = None, dry_run: bool = False) -> dict[str, Any]:
-    """Publish the approved entries (of one city, or all) to CKAN: create / update / withdraw / unchanged."""
+def publish_catalog(city: City | None = None, dry_run: bool = False, verify: bool = True) -> dict[str, Any]:
+    """Publish the approved entries (of one city, or all) to CKAN: create / update / withdraw / unchanged;
+    then (``verify``) read the portal's DCAT as GovData does and check it against the export."""
     services = _services()
-    record = publish_task(services, city, dry_run)
+    record = publish_task(services, city, dry_run, verify)
     create_markdown_artifact(key=f"publish-summary-{city or 'all'}", markdown=_publish_markdown(record))
     services.close()
     return record
@@ -252,15 +266,15 @@ def harvest_sources(names: list[str] | None = None, due_only: bool = True, full:
 
 
 @flow(name="nightly", log_prints=True)
-def nightly(quality: bool = False, online: bool = True, publish: bool = True) -> dict[str, Any]:
+def nightly(quality: bool = False, online: bool = True, publish: bool = True, verify: bool = False) -> dict[str, Any]:
     """The nightly run: collect the returns, harvest the due sources, validate what changed, and publish
     what was approved (when a portal is configured); the quality score with its URL checks runs in the
-    per-city validation deployments."""
+    per-city validation deployments, the verification of the portal's DCAT in the per-city publication."""
     collected = collect_responses()
     harvested = harvest_sources(due_only=True)
     checked = validate_inventory(quality=quality, online=online)
     published: dict[str, Any] = {}
     settings = load_settings()
     if publish and (settings.ckan_url or any(getattr(settings, f"ckan_url_{c}") for c in CITIES)):
-        published = publish_catalog()
+        published = publish_catalog(verify=verify)
     return {"collect": collected, "harvest": harvested, "validate": checked, "publish": published}

@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         "GovData's validator repository GovDataOfficial/DCAT-AP.de-SHACL-Validation.",
     )
 
+    ckan_dcatde: str | None = Field(
+        default=None,
+        description="Where the local portal installs GovData's ckanext-dcatde from: a wheel file, or a pip "
+        "requirement such as 'ckanext-dcatde @ git+https://github.com/GovDataOfficial/ckanext-dcatde@6.10.0'. "
+        "Unset: the portal keeps its earlier choice (a new portal runs ckanext-dcat's DCAT-AP 2 profile); "
+        "empty: DCAT-AP 2 profile.",
+    )
+
     def shapes_folder(self) -> Path:
         """The folder of the DCAT-AP.de validation material (it may not exist yet)."""
         return (self.shapes_dir if self.shapes_dir is not None else self.data_dir / "dcat-ap-de").resolve()
@@ -104,6 +112,17 @@ class Settings(BaseSettings):
         if folder.is_dir() and any(folder.glob("*.ttl")):
             return folder
         return None
+
+    def dcat_shape_profiles(self) -> dict[str, Path]:
+        """The DCAT-AP.de profiles to validate against, by version (``2.0``, ``3.0``), where their shapes are:
+        ``shapes-2.0`` / ``shapes-3.0`` inside the material's folder, or the folder itself when it holds the
+        shape files of one profile."""
+        folder = self.shapes_folder()
+        found = {version: folder / f"shapes-{version}" for version in ("2.0", "3.0")
+                 if (folder / f"shapes-{version}").is_dir()}
+        if not found and folder.is_dir() and any(folder.glob("*.ttl")):
+            found[folder.name.removeprefix("shapes-")] = folder
+        return found
 
     def resolved_database_url(self) -> str:
         """The database URL with a relative SQLite path made absolute (so that logs say where it is)."""

@@ -249,13 +249,16 @@ def export_catalog(
     organisation = services.organisation
     with services.store.session() as session:
         records = catalog_records(session, city=city, publishable_only=publishable_only)
+    from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
+
     base = base_uri or services.settings.ckan_url or "http://localhost"
-    scope = organisation.city(city).name if city else "München, Augsburg und Nürnberg"
+    scope = organisation.city(city).name if city else None
     export = build_catalog(
         records, organisation, base_uri=base, city=city,
-        catalog_title=f"Offene Daten: {scope}",
-        catalog_description=f"Datenbestände von {scope}, aus dem Dateninventar der Städte.",
-        publisher_name=None if city else "Kooperation München, Augsburg, Nürnberg",
+        catalog_title=f"Offene Daten: {scope}" if scope else CATALOG_TITLE,  # the portal's, for all three
+        catalog_description=f"Datenbestände von {scope}, aus dem Dateninventar der Städte." if scope
+        else CATALOG_DESCRIPTION,
+        publisher_name=None if city else CATALOG_PUBLISHER,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(serialize(export.graph, fmt))  # type: ignore[arg-type]

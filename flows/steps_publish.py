@@ -34,6 +34,7 @@ from flows.settings import CITY_KEYS, Settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from catalog.dcat_compare import Verification
     from catalog.models import Entry
     from catalog.organisation import Organisation
     from catalog.publish_plan import EntryState, PlannedAction, PublishPlan, RemotePackage
@@ -122,10 +123,12 @@ class PortalSummary:
     seconds: float = 0.0
     unreachable: str | None = None
     problems: list[str] = field(default_factory=list)
+    verification: Verification | None = None
 
     def as_record(self) -> dict[str, Any]:
         """JSON-ready (items that changed something or failed; unchanged ones only as a count)."""
         return {
+            "verification": self.verification.as_record() if self.verification is not None else None,
             "portal": self.portal,
             "cities": self.cities,
             "counts": self.counts,
@@ -166,6 +169,11 @@ class PublishSummary:
     def writes(self) -> int:
         """Write requests sent to the portals."""
         return sum(p.writes for p in self.portals)
+
+    @property
+    def verified_ok(self) -> bool:
+        """No verification of a portal found a problem (True when nothing was verified)."""
+        return all(p.verification is None or p.verification.ok for p in self.portals)
 
     def as_record(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -216,11 +224,9 @@ def connect(target: PortalTarget, settings: Settings) -> CkanPortal:
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+    from catalog.records import moment_text
+
+    return moment_text(moment)
 
 
 def _record(entry: Entry) -> dict[str, Any]:
@@ -443,22 +449,10 @@ class _Applier:
 
 
 def _with_remote_ids(package: Mapping[str, Any], remote: RemotePackage) -> dict[str, Any]:
-    """The package to write over ``remote``: its id, and the ids of its resources where a resource of the same
-    format (then the same URL) is kept, so that resource URLs stay stable across updates."""
+    """The package to write over ``remote``: its id. Resources keep the ids the mapping gives them (stable,
+    derived from identifier and format), so their URLs stay and CKAN never guesses a format for them."""
     result = dict(package)
     result["id"] = remote.id
-    unused = list(remote.resources)
-    resources = []
-    for resource in package.get("resources") or []:
-        wanted = dict(resource)
-        match = next((r for r in unused if r.format.upper() == str(wanted.get("format") or "").upper()), None)
-        if match is None:
-            match = next((r for r in unused if r.url == wanted.get("url")), None)
-        if match is not None:
-            unused.remove(match)
-            wanted["id"] = match.id
-        resources.append(wanted)
-    result["resources"] = resources
     return result
 
 
@@ -554,12 +548,15 @@ def publish(
     progress: Progress = _quiet,
     on_result: Callable[[PublishedItem], None] | None = None,
     connect_portal: Callable[[PortalTarget, Settings], CkanPortal] | None = None,
+    verify: bool = False,
 ) -> PublishSummary:
     """Publish the reviewed inventory (of one city, or all) to its CKAN portal(s); see the module docstring.
 
     ``dry_run`` plans and reports without writing to a portal or the store. ``on_result`` is called (in
     this thread) with each action's result as it arrives; ``connect_portal`` builds a portal's client
-    (default: the real one). Raises :class:`PublishConfigError` when a city has no portal configured and
+    (default: the real one). ``verify`` reads each portal's DCAT afterwards and holds it against the export
+    (:mod:`flows.steps_verify`; in a dry run only the packages already as planned, and no findings stored).
+    Raises :class:`PublishConfigError` when a city has no portal configured and
     :class:`PortalUnreachable` (with the summary of what was done) when a portal cannot be reached.
     """
     from catalog.locks import run_lock
@@ -570,7 +567,7 @@ def publish(
     build = connect_portal or connect
     if dry_run:
         for target in targets:
-            summary.portals.append(_publish_to(services, target, build, None, progress, on_result))
+            summary.portals.append(_publish_to(services, target, build, None, progress, on_result, verify))
     else:
         from catalog.inventory import finish_run, start_run
 
@@ -580,7 +577,8 @@ def publish(
             status = "error"  # unless the loop completes
             try:
                 for target in targets:
-                    summary.portals.append(_publish_to(services, target, build, summary.run_id, progress, on_result))
+                    summary.portals.append(_publish_to(services, target, build, summary.run_id, progress, on_result,
+                                                       verify))
                 unreachable = [p.unreachable for p in summary.portals if p.unreachable]
                 status = "unreachable" if unreachable else ("failed" if summary.failed else "ok")
             finally:
@@ -606,8 +604,9 @@ def _publish_to(
     run_id: int | None,
     progress: Progress,
     on_result: Callable[[PublishedItem], None] | None,
+    verify: bool = False,
 ) -> PortalSummary:
-    """Plan and (unless ``run_id`` is None: a dry run) apply on one portal."""
+    """Plan and (unless ``run_id`` is None: a dry run) apply on one portal; then verify when asked."""
     from catalog.ckan_mapping import organisation_name
     from catalog.publish_plan import RemotePackage, plan_publication
     from connectors.ckan import CkanUnavailable
@@ -629,7 +628,7 @@ def _publish_to(
             if run_id is not None:
                 _close_superseded_findings(session)
             states = read_entry_states(session, cities=target.cities, portal=target.url)
-            plan = plan_publication(states, remote, organisation, organisations=ours)
+            plan = plan_publication(states, remote, organisation, organisations=ours, base_uri=target.url)
         entry_places = {s.entry_id: (str(s.record.get("city")), str(s.record.get("department"))) for s in states}
         counts = plan.counts()
         progress(f"{target.url}: {len(remote)} packages of ours, {len(states)} entries; plan: "
@@ -647,17 +646,42 @@ def _publish_to(
                 out.items.append(item)
                 out.counts[item.result] += 1
             out.organisations_created = sorted(set(needed) - existing_orgs)
+            if verify:
+                _verify(services, portal, [a for a in plan.actions if a.action == "unchanged"], out, None, progress)
             return out
         try:
             _apply(services, portal, plan, needed, existing_orgs, out, run_id, entry_places, ours, progress, on_result)
         except CkanUnavailable as exc:
             out.unreachable = str(exc)
+        if verify and out.unreachable is None:
+            from flows.steps_verify import expected_actions
+
+            failed = {(i.identifier, i.package) for i in out.items if i.result == "failed"}
+            withdrawn = [a.entry_id for a in plan.actions if a.action == "withdraw" and a.entry_id is not None]
+            _verify(services, portal, expected_actions(plan, failed), out, run_id, progress, withdrawn)
         return out
     finally:
         out.writes = getattr(portal, "writes", 0)
         out.reads = getattr(portal, "reads", 0)
         out.seconds = time.perf_counter() - started
         portal.close()
+
+
+def _verify(services: Services, portal: CkanPortal, actions: Sequence[PlannedAction], out: PortalSummary,
+            run_id: int | None, progress: Progress, withdrawn: Sequence[int] = ()) -> None:
+    from connectors.ckan import CkanUnavailable
+    from flows.steps_verify import verify_portal
+
+    try:
+        out.verification = verify_portal(services, portal, actions, run_id=run_id, progress=progress,
+                                         withdrawn=withdrawn)
+    except CkanUnavailable as exc:
+        out.unreachable = f"verifying: {exc}"
+    except Exception as exc:  # the packages are written and recorded: a failed check must not redo that
+        from catalog.dcat_compare import Verification
+
+        out.verification = Verification(portal=portal.url, problems=[
+            f"the verification could not be completed: {type(exc).__name__}: {exc}"])
 
 
 def _close_superseded_findings(session: Session) -> None:

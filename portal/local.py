@@ -26,6 +26,7 @@ import requests
 from portal.api import ActionClient, ActionError, is_up
 from portal.ckan_site import MAX_WORKERS, CkanSite, default_venv, default_workers, ensure_venv, solr_schema
 from portal.errors import MissingSystemPackagesError, PortalError
+from portal.extensions import ensure_extensions, extensions, installed_version, plugins, profiles
 from portal.layout import Layout, load_state, save_state, secret, write_private
 from portal.postgres import find_bindir
 from portal.processes import (
@@ -308,6 +309,24 @@ def _ensure_groups(
         client.close()
 
 
+def _dcat_settings(layout: Layout, dcatde: bool) -> dict[str, str]:
+    """CKAN's settings for the DCAT endpoints and German visitors: plugins, RDF profiles, locale, the
+    catalog node (title, description, publisher, language), and the format labels file."""
+    from catalog.ckan_mapping import format_labels, portal_settings
+
+    labels = layout.base / "ckan" / "format-labels.json"
+    text = json.dumps(format_labels(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    labels.parent.mkdir(parents=True, exist_ok=True)
+    if not labels.is_file() or labels.read_text(encoding="utf-8") != text:
+        labels.write_text(text, encoding="utf-8")
+    return {
+        "ckan.plugins": " ".join(plugins(dcatde)),
+        "ckanext.dcat.rdf.profiles": " ".join(profiles(dcatde)),
+        "ckanext.inventur.format_labels": str(labels),
+        **portal_settings(),
+    }
+
+
 # -- public API -------------------------------------------------------------------------------------
 
 
@@ -320,6 +339,7 @@ def up(
     progress: Callable[[str], None] = lambda message: None,
     venv: Path | None = None,
     workers: int | None = None,
+    dcatde: str | None = None,
 ) -> PortalInfo:
     """Bring the portal in ``base_dir`` up (building it on first use) and return how to reach it.
 
@@ -327,7 +347,9 @@ def up(
     updated through the action API, ``port`` is CKAN's port on 127.0.0.1 (the other services get
     free private ports), ``venv`` is CKAN's environment (default ``~/.cache/inventur/ckan-2.11.6``),
     ``workers`` the number of CKAN's web worker processes (default ``INVENTUR_CKAN_WORKERS``, else
-    one per core plus one); a running CKAN with another number is restarted.
+    one per core plus one); a running CKAN with another number is restarted. ``dcatde`` is where
+    GovData's ckanext-dcatde comes from (a wheel file or a pip requirement; see :mod:`portal.extensions`):
+    None keeps the portal's earlier choice, an empty text runs ckanext-dcat's DCAT-AP 2 profile instead.
     Raises MissingSystemPackagesError naming the Debian packages to install, PortalError otherwise.
     """
     _validate(licenses, groups)
@@ -344,6 +366,9 @@ def up(
         layout.logs.mkdir(parents=True, exist_ok=True)
         ensure_venv(venv, layout.log("ckan-install"), progress)
         state["venv"] = str(venv)
+        source = (state.get("dcatde") or None) if dcatde is None else (dcatde.strip() or None)
+        ensure_extensions(venv, extensions(source), layout.log("ckan-install"), progress)
+        state["dcatde"] = source
         ports = _choose_ports(layout, state, port)
         state["ports"] = ports
         save_state(layout, state)
@@ -361,6 +386,7 @@ def up(
             "solr_timeout": "30",
             "ckan.storage_path": str(layout.storage),
             "licenses_group_url": f"file://{layout.licenses}",
+            **_dcat_settings(layout, source is not None),
         }
         licences_text = _write_licenses(layout, licenses)
         changed = _configure_ckan(layout, site, state, settings, licences_text, progress)
@@ -430,4 +456,18 @@ def status(base_dir: Path) -> dict[str, Any]:
         pid = pids[name]
         result[name] = {"status": "running" if pid else "stopped", "pid": pid, "port": port}
     result["ckan"]["workers"] = site.workers(pids["ckan"]) if pids["ckan"] else []
+    result["dcat"] = dcat_status(site.venv, state)
     return result
+
+
+def dcat_status(venv: Path, state: Mapping[str, Any]) -> dict[str, Any]:
+    """Which DCAT profile the portal serves (``dcatap_de`` with ckanext-dcatde, else ckanext-dcat's
+    ``euro_dcat_ap_2``), the installed versions of both extensions, and where ckanext-dcatde came from."""
+    dcatde = bool(state.get("dcatde"))
+    return {
+        "profile": profiles(dcatde)[0],
+        "profiles": profiles(dcatde),
+        "ckanext-dcat": installed_version(venv, "ckanext-dcat"),
+        "ckanext-dcatde": installed_version(venv, "ckanext-dcatde") if dcatde else None,
+        "dcatde_source": state.get("dcatde"),
+    }

@@ -186,7 +186,8 @@ def portal() -> Iterator[PortalInfo]:
     venv_env = os.environ.get("INVENTUR_CKAN_VENV")
     try:
         info = up(
-            base, licenses=ckan_licences(), groups=theme_groups(), port=port, venv=Path(venv_env) if venv_env else None
+            base, licenses=ckan_licences(), groups=theme_groups(), port=port, venv=Path(venv_env) if venv_env else None,
+            dcatde=os.environ.get("INVENTUR_CKAN_DCATDE"),
         )
     except (PortalError, OSError) as exc:
         if temporary:

@@ -88,6 +88,19 @@ def test_lists() -> None:
     assert value("keywords", "Bäume, Grün; bäume\n Park")[0] == ["Bäume", "Grün", "Park"]
 
 
+def test_keywords_are_cleaned_as_portals_carry_them_and_the_department_is_told() -> None:
+    """One cleaning for every path (catalog/keywords.py): what is stored is what CKAN and GovData show."""
+    result, found = normalise_value(BY_KEY["keywords"], "Baum/Kataster; Grün & Blau; x; ÖPNV-Haltestellen_2024 v1.2; "
+                                    "baum kataster; C++", today=TODAY)
+    assert result == ["Baum Kataster", "Grün Blau", "ÖPNV-Haltestellen_2024 v1.2"]
+    assert [(f.code, f.severity, f.value) for f in found] == [
+        ("keyword-changed", "info", "Baum/Kataster"), ("keyword-changed", "info", "Grün & Blau"),
+        ("keyword-dropped", "warning", "x"), ("keyword-dropped", "warning", "C++")]
+    assert "„Baum/Kataster“ wird als „Baum Kataster“ veröffentlicht" in found[0].message
+    assert all(f.field == "keywords" for f in found)
+    assert normalise_value(BY_KEY["keywords"], "Bäume; Stadtgrün", today=TODAY) == (["Bäume", "Stadtgrün"], [])
+
+
 def test_unknown_and_ambiguous_codes() -> None:
     result, found = normalise_value(BY_KEY["license"], "Datenlizenz Deutschland", today=TODAY)
     assert result is None and [f.code for f in found] == ["ambiguous-value"]

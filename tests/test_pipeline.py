@@ -135,6 +135,7 @@ def test_publish_flow_then_unchanged(pipeline_env: Path, monkeypatch: pytest.Mon
     store.close()
     first = publish_catalog(city="nuernberg")
     assert first["totals"]["created"] == 3 and first["totals"]["failed"] == 0
+    assert first["portals"][0]["verification"]["datasets"] == 3  # the flow reads the portal's DCAT afterwards
     again = publish_catalog(city="nuernberg")
     assert again["totals"]["unchanged"] == 3 and again["writes"] == 0
     assert "publish-summary-nuernberg" in _artifact_keys()

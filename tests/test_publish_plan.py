@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -26,9 +27,10 @@ from catalog.ckan_mapping import (
     package_name,
     package_of,
     package_tags,
+    resource_id,
     tag_name,
 )
-from catalog.organisation import load_organisation
+from catalog.organisation import Organisation, load_organisation
 from catalog.publish_plan import (
     ApprovedVersion,
     EntryState,
@@ -112,14 +114,22 @@ def test_tags_follow_ckans_rules() -> None:
 
 
 def test_a_record_maps_to_a_package_as_govdata_reads_it() -> None:
-    package = package_of(record(), ORG)
+    base = "https://daten.example.org"
+    package = package_of(record(), ORG, base_uri=base)
+    dataset = f"{base}/dataset/A-STAT-00001"
     assert package["name"] == "a-stat-00001" and package["id"] == package_id("A-STAT-00001")
     assert package["owner_org"] == "augsburg-stat"
     assert package["license_id"] == LICENCES + "dl-by-de/2.0"
     assert package["groups"] == [{"name": "soci"}, {"name": "regi"}]
+    # the one keyword cleaning of every path: "/" becomes a blank, a one-letter keyword is not kept
     assert package["tags"] == [{"name": "Bevölkerung"}, {"name": "Stadtbezirke"}, {"name": "Statistik Bevölkerung"}]
     assert package["maintainer_email"] == "statistik@augsburg.de"
+    assert "maintainer" not in package  # it would become the deprecated dcatde:maintainer
     extras = {e["key"]: e["value"] for e in package["extras"]}
+    # the export's IRIs: dataset, contact point, publisher
+    assert extras["uri"] == dataset
+    assert extras["contact_uri"] == f"{dataset}#contact"
+    assert extras["publisher_uri"] == f"{base}/publisher/augsburg"
     assert extras["identifier"] == "A-STAT-00001"
     assert json.loads(extras["contributorID"]) == [ORG.city("augsburg").contributor_id]
     assert json.loads(extras["politicalGeocodingURI"]) == [ORG.city("augsburg").geocoding_uri]
@@ -133,18 +143,37 @@ def test_a_record_maps_to_a_package_as_govdata_reads_it() -> None:
     assert extras["hvd_category"] == "http://data.europa.eu/bna/c_e1da4e07"
     assert extras["applicable_legislation"] == "http://data.europa.eu/eli/reg_impl/2023/138/oj"
     assert extras["contact_email"] == "statistik@augsburg.de" and extras["contact_name"]
-    assert "spatial_uri" not in extras
+    assert "spatial_uri" not in extras and "spatial_text" not in extras and "contact_url" not in extras
     assert extras[HASH_EXTRA] == package_hash(package)
 
     csv, wms = package["resources"]
-    assert (csv["format"], wms["format"]) == ("CSV", "WMS_SRVC")
+    # IRIs, so that ckanext-dcat writes dct:format and dcat:mediaType as IRIs
+    assert (csv["format"], wms["format"]) == (EU + "file-type/CSV", EU + "file-type/WMS_SRVC")
+    assert csv["mimetype"] == "https://www.iana.org/assignments/media-types/text/csv" and wms["mimetype"] == ""
+    assert (csv["uri"], wms["uri"]) == (f"{dataset}/distribution/CSV", f"{dataset}/distribution/WMS_SRVC")
     for resource in (csv, wms):
+        assert resource["id"] == package_of(record(), ORG, base_uri=base)["resources"][(csv, wms).index(resource)]["id"]
         assert resource["license"] == LICENCES + "dl-by-de/2.0"
         assert resource["licenseAttributionByText"] == "Stadt Augsburg, Amt für Statistik"
         assert resource["url"] == resource["access_url"] == "https://geo.augsburg.de/daten/bevoelkerung.csv"
-        assert resource["modified"] == "2025-01-15"
-    assert csv["download_url"] == csv["url"] and csv["mimetype"] == "text/csv"
-    assert "download_url" not in wms and "mimetype" not in wms
+        assert resource["modified"] == "2025-01-15" and resource["issued"] == extras["issued"]
+        assert resource["description"] == ""
+    assert csv["id"] != wms["id"] != package_of(record(2), ORG, base_uri=base)["resources"][1]["id"]
+    assert csv["download_url"] == csv["url"] and "download_url" not in wms
+
+    # a spatial reference: the municipality IRI with a name (ckanext-dcat writes spatial_uri only with a text)
+    spatial = package_of(record(spatial=ORG.city("augsburg").geocoding_uri), ORG, base_uri=base)
+    extras = {e["key"]: e["value"] for e in spatial["extras"]}
+    assert (extras["spatial_uri"], extras["spatial_text"]) == (ORG.city("augsburg").geocoding_uri, "Stadt Augsburg")
+    # no e-mail anywhere: the city's homepage is the way to reach someone (as in the export)
+    unreachable = Organisation(tuple(replace(c, opendata_email=None) for c in ORG.cities),
+                               tuple(replace(d, email=None) for d in ORG.departments))
+    extras = {e["key"]: e["value"] for e in package_of(record(contact_email=None), unreachable)["extras"]}
+    assert "contact_email" not in extras and extras["contact_url"] == ORG.city("augsburg").homepage
+    # without a base address: none of our IRIs (CKAN's uuids name the dataset)
+    plain = package_of(record(), ORG)
+    assert not {"uri", "contact_uri", "publisher_uri"} & {e["key"] for e in plain["extras"]}
+    assert "uri" not in plain["resources"][0]
 
 
 def test_attribution_only_where_the_licence_demands_it_and_the_hash_follows_the_content() -> None:
@@ -287,14 +316,16 @@ def test_an_entry_that_cannot_be_a_package_is_skipped_and_withdrawn() -> None:
     assert [s.reason for s in result.skipped] == ["no-access-url"]
 
 
-def test_update_keeps_resource_ids() -> None:
+def test_update_writes_the_stable_resource_ids() -> None:
     package = package_of(record(1), ORG)
     remote = remote_of(record(1), resources=(RemoteResource("r-wms", "WMS_SRVC", "x"),
                                              RemoteResource("r-old", "PDF", "x")))
     written = _with_remote_ids(package, remote)
     assert written["id"] == "id-A-STAT-00001"
-    assert [r.get("id") for r in written["resources"]] == [None, "r-wms"]
-    assert "id" not in package["resources"][1]  # the planned package is not changed
+    # the ids follow from identifier and format: the same on every update, never guessed anew by CKAN
+    assert [r["id"] for r in written["resources"]] == [resource_id("A-STAT-00001", "CSV"),
+                                                       resource_id("A-STAT-00001", "WMS_SRVC")]
+    assert package["id"] == package_id("A-STAT-00001")  # the planned package is not changed
 
 
 # --------------------------------------------------------------------------- refusals as findings
@@ -442,7 +473,11 @@ def test_packages_are_read_in_pages_and_organisations_created_once(fake: FakeCka
     fake.script["organization_list"] = [(200, {"success": True, "result": ["augsburg-stat"]})]
     errors = portal.ensure_organisations([{"name": "augsburg-stat"}, {"name": "augsburg-geo", "title": "Geo"}])
     assert errors == {} and portal.writes == 1, fake.actions()
-    assert portal.ensure_organisations([{"name": "augsburg-geo"}]) == {} and portal.writes == 1
+    assert portal.ensure_organisations([{"name": "augsburg-geo", "title": "Geo"}]) == {} and portal.writes == 1
+    # an organisation of ours with another title (what visitors read) gets the wanted one
+    assert portal.ensure_organisations([{"name": "augsburg-stat", "title": "Augsburg: Amt für Statistik"}]) == {}
+    assert portal.writes == 2 and fake.actions()[-1] == "organization_patch"
+    assert [d for a, d, _ in fake.requests if a == "organization_patch"][-1]["title"] == "Augsburg: Amt für Statistik"
     assert is_write("package_patch") and not is_write("package_search") and not is_write("organization_list")
 
 

@@ -299,7 +299,7 @@ def test_first_publish_creates_datasets_that_search_finds(world: World, ckan: An
     assert json.loads(extra(shown, "contributorID") or "") == ["http://dcat-ap.de/def/contributors/stadtAugsburg"]
     assert extra(shown, "publisher_name") == "Stadt Augsburg"
     assert extra(shown, HASH_EXTRA)
-    assert [r["format"] for r in shown["resources"]] == ["CSV", "JSON"]
+    assert [r["format"] for r in shown["resources"]] == [EU + "file-type/CSV", EU + "file-type/JSON"]
     assert all(r["license"] == shown["license_id"] for r in shown["resources"])
     assert all(r["licenseAttributionByText"] == "Stadt Augsburg, Tiefbauamt" for r in shown["resources"])
     assert shown["resources"][0]["download_url"].endswith(".csv") and "download_url" not in shown["resources"][1]

@@ -220,6 +220,18 @@ def test_feedback_workbook_marks_the_cells(services: Services) -> None:
     assert sheet[f"{COL['title']}2"].comment is None
 
 
+def test_a_keyword_that_had_to_change_is_told_in_the_feedback(services: Services) -> None:
+    blank = outbox_workbook(services, "augsburg", "STAT")
+    fill(blank, [{**VALID, "keywords": "Baum/Kataster; Bäume; x"}], inbox(services, "augsburg", "STAT") / "a.xlsx")
+    [location] = collect(services, from_share=True).feedback
+    [entry] = export(services)
+    assert entry["keywords"] == ["Baum Kataster", "Bäume"]  # stored as every path publishes it
+    comment = openpyxl.load_workbook(location)["Datenbestände"][f"{COL['keywords']}2"].comment
+    assert comment is not None
+    assert "„Baum/Kataster“ wird als „Baum Kataster“ veröffentlicht" in comment.text
+    assert "„x“ wird nicht veröffentlicht" in comment.text
+
+
 def test_corrected_feedback_workbook_sent_back_updates_instead_of_adding(services: Services, tmp_path: Path) -> None:
     blank = outbox_workbook(services, "augsburg", "STAT")
     fill(blank, [VALID, BROKEN], inbox(services, "augsburg", "STAT") / "antwort.xlsx")

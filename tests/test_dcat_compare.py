@@ -1,0 +1,206 @@
+"""The comparison of the portal's DCAT with the export (catalog/dcat_compare.py), on graphs made here.
+
+The "portal" graphs are the export as ckanext-dcat and ckanext-dcatde write it (the differences measured on the
+local portal, see tests/test_portal_dcat.py): plain literals, the extra blank location of ckanext-dcatde, the
+DCAT-AP 1 period ckanext-dcat leaves for an end-only period, typing of vocabulary terms. The real portal's DCAT is
+compared in tests/test_portal_dcat.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib import Literal as RdfLiteral
+
+from catalog.dcat import DCATDE, build_catalog
+from catalog.dcat_compare import (
+    SCHEMA,
+    Verification,
+    check_datasets,
+    compare_catalog,
+    datasets_by_identifier,
+    part_of,
+    verification_findings,
+    without_paging,
+)
+from catalog.organisation import load_organisation
+from catalog.shacl import ShaclReport, ShaclResult
+
+ORG = load_organisation()
+BASE = "http://portal.example.org"
+EU = "http://publications.europa.eu/resource/authority/"
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCT = Namespace("http://purl.org/dc/terms/")
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+LOCN = Namespace("http://www.w3.org/ns/locn#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+
+
+def record(number: int, **over: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "identifier": f"M-KVR-{number:05d}", "city": "muenchen", "department": "KVR",
+        "title": f"Parkraum {number}", "description": "Parklizenzgebiete der Stadt.",
+        "theme": [EU + "data-theme/TRAN"], "keywords": ["Parken", "Verkehr"],
+        "contact_email": "kvr@muenchen.de", "personal_data": "no", "access_rights": EU + "access-right/PUBLIC",
+        "license": "http://dcat-ap.de/def/licenses/dl-zero-de/2.0",
+        "formats": [EU + "file-type/CSV", EU + "file-type/WMS_SRVC"],
+        "access_url": f"https://daten.muenchen.de/parken-{number}.csv", "frequency": EU + "frequency/MONTHLY",
+        "temporal_start": None, "temporal_end": "2025-12-31", "spatial": ORG.city("muenchen").geocoding_uri,
+        "last_updated": "2025-01-15", "issued": "2026-01-01T08:00:00+00:00", "modified": "2026-01-02T08:00:00+00:00",
+    }
+    values.update(over)
+    return values
+
+
+def export(records: list[dict[str, Any]]) -> Any:
+    return build_catalog(records, ORG, base_uri=BASE, catalog_title="Offene Daten", catalog_description="Alles",
+                         publisher_name="Kooperation")
+
+
+def as_the_portal_writes(graph: Graph) -> Graph:
+    """The export as ckanext-dcat/ckanext-dcatde write it: no language tags, plus their known additions."""
+    portal = Graph()
+    for s, p, o in graph:
+        if isinstance(o, RdfLiteral) and o.language:
+            o = RdfLiteral(str(o))
+        portal.add((s, p, o))
+    for dataset in list(portal.subjects(RDF.type, DCAT.Dataset)):
+        location = BNode()
+        portal.add((dataset, DCT.spatial, location))
+        portal.add((location, RDF.type, DCT.Location))
+        for geocoding in portal.objects(dataset, DCATDE.politicalGeocodingURI):
+            portal.add((location, LOCN.adminUnitL2, geocoding))
+        for period in list(portal.objects(dataset, DCT.temporal)):
+            if (period, DCAT.startDate, None) not in portal:
+                old = BNode()
+                portal.add((dataset, DCT.temporal, old))
+                portal.add((old, RDF.type, DCT.PeriodOfTime))
+                portal.add((old, SCHEMA.endDate, portal.value(period, DCAT.endDate)))
+        for distribution in portal.objects(dataset, DCAT.distribution):
+            for licence in portal.objects(distribution, DCT.license):
+                portal.add((licence, DCT.type, URIRef("http://purl.org/adms/licencetype/UnknownIPR")))
+    return portal
+
+
+def checked(portal: Graph, made: Any, reports: list[ShaclReport] | None = None) -> Any:
+    return check_datasets(datasets_by_identifier(made.graph), made.graph, portal, reports or [])
+
+
+def test_the_portals_known_additions_are_no_difference() -> None:
+    made = export([record(1), record(2, temporal_start="2020-01-01", spatial=None)])
+    checks = checked(as_the_portal_writes(made.graph), made)
+    assert all(c.found and c.ok for c in checks.values())
+    known = sorted((i, d.property, d.known) for i, c in checks.items() for d in c.differences)
+    assert known == [("M-KVR-00001", "dct:spatial", "dcatde-admin-unit-location"),
+                     ("M-KVR-00001", "dct:temporal", "dcat-end-only-period"),
+                     ("M-KVR-00002", "dct:spatial", "dcatde-admin-unit-location")]
+
+
+def test_a_changed_lost_or_added_property_is_a_difference() -> None:
+    made = export([record(1)])
+    portal = as_the_portal_writes(made.graph)
+    dataset = URIRef(f"{BASE}/dataset/M-KVR-00001")
+    csv = URIRef(f"{dataset}/distribution/CSV")
+    portal.set((dataset, DCT.title, RdfLiteral("Parkraum 1 (von Hand)")))
+    portal.remove((dataset, DCAT.keyword, RdfLiteral("Verkehr")))
+    portal.set((csv, DCT["format"], RdfLiteral("CSV")))
+    extra = URIRef(f"{dataset}/resource/123")
+    portal.add((dataset, DCAT.distribution, extra))
+    portal.add((extra, RDF.type, DCAT.Distribution))
+
+    [check] = checked(portal, made).values()
+    found = {(d.node, d.property, d.kind, d.expected, d.found) for d in check.real_differences}
+    assert found == {
+        ("dataset", "dct:title", "changed", ('"Parkraum 1"',), ('"Parkraum 1 (von Hand)"',)),
+        ("dataset", "dcat:keyword", "lost", ('"Verkehr"',), ()),
+        ("distribution CSV", "dct:format", "changed", (f"<{EU}file-type/CSV>",), ('"CSV"',)),
+        ("distribution 123", "dcat:distribution", "added", (), (f"<{extra}>",)),
+    }
+    assert not check.ok
+
+
+def test_a_dataset_is_found_by_its_identifier_and_its_iri_compared() -> None:
+    made = export([record(1), record(2)])
+    portal = as_the_portal_writes(made.graph)
+    ours = URIRef(f"{BASE}/dataset/M-KVR-00001")
+    theirs = URIRef(f"{BASE}/dataset/5d2e-uuid")
+    for s, p, o in list(portal.triples((ours, None, None))):
+        portal.remove((s, p, o))
+        portal.add((theirs, p, o))
+    for s, p, o in list(portal.triples((None, None, URIRef(f"{BASE}/dataset/M-KVR-00002")))):
+        portal.remove((s, p, o))
+    for s, p, o in list(portal.triples((URIRef(f"{BASE}/dataset/M-KVR-00002"), None, None))):
+        portal.remove((s, p, o))
+    checks = checked(portal, made)
+    assert [(d.property, d.found) for d in checks["M-KVR-00001"].real_differences] == [("IRI", (f"<{theirs}>",))]
+    assert not checks["M-KVR-00002"].found
+
+
+def test_violations_belong_to_the_datasets_whose_nodes_or_values_they_concern() -> None:
+    made = export([record(1, temporal_start="2020-01-01"), record(2, temporal_start="2020-01-01")])
+    portal = as_the_portal_writes(made.graph)
+    first = f"{BASE}/dataset/M-KVR-00001"
+    portal.set((URIRef(first + "/distribution/CSV"), DCT["format"], RdfLiteral("CSV")))
+    catalog = next(iter(portal.subjects(RDF.type, DCAT.Catalog)))
+    report = ShaclReport("shapes-3.0", results=[
+        ShaclResult("Violation", first + "/distribution/CSV", "dct:format", "s1", "format must be an IRI"),
+        ShaclResult("Violation", "CSV", "skos:inScheme", "s2", "format from the vocabulary"),
+        ShaclResult("Violation", str(catalog), "dct:publisher", "s3", "catalog needs a publisher"),
+        ShaclResult("Warning", first, "dcat:landingPage", "s4", "a landing page is recommended"),
+    ])
+    checks = checked(portal, made, [report])
+    assert [(p, r.source_shape) for p, r in checks["M-KVR-00001"].violations] == [("3.0", "s1"), ("3.0", "s2")]
+    assert checks["M-KVR-00002"].violations == []
+
+    result = Verification(portal=BASE)
+    result.add(checks.values())
+    assert result.violations == {"3.0": 2} and not result.ok
+    assert [c.identifier for c in result.entries] == ["M-KVR-00001"]
+    found = verification_findings(checks["M-KVR-00001"], portal=BASE, city="muenchen", department="KVR")
+    assert sorted((f.code, f.field or "") for f in found) == [
+        ("portal-dcat-difference", "formats"), ("portal-dcat-violation", ""), ("portal-dcat-violation", "formats")]
+    assert all(f.severity == "warning" and f.identifier == "M-KVR-00001" and BASE in f.message for f in found)
+
+
+def test_the_end_only_period_violation_is_named_as_caused_upstream() -> None:
+    made = export([record(1)])
+    portal = as_the_portal_writes(made.graph)
+    period = next(p for p in portal.objects(URIRef(f"{BASE}/dataset/M-KVR-00001"), DCT.temporal)
+                  if (p, SCHEMA.endDate, None) in portal)
+    report = ShaclReport("shapes-3.0", results=[ShaclResult(
+        "Violation", f"_:{period}", "(dcat:startDate | dcat:endDate)", "dcatde3:DE_PeriodOfTime_periodPoints_v_Min",
+        "dcterms:PeriodOfTime: MUSS mindestens eine der folgenden Eigenschaften besitzen")])
+    [check] = checked(portal, made, [report]).values()
+    assert check.violations == [] and [(p, c) for p, _, c in check.upstream] == [("3.0", "dcat-end-only-period")]
+    assert check.ok
+
+
+def test_the_catalog_node_and_paging() -> None:
+    made = export([record(1)])
+    portal = as_the_portal_writes(made.graph)
+    page = URIRef(f"{BASE}/catalog.ttl?page=1")
+    portal.add((page, RDF.type, HYDRA.PagedCollection))
+    portal.add((page, HYDRA.next, URIRef(f"{BASE}/catalog.ttl?page=2")))
+    clean = without_paging(portal)
+    assert not any(str(p).startswith(str(HYDRA)) for _, p, _ in clean) and (page, None, None) not in clean
+    catalog = made.catalog
+    assert compare_catalog(made.graph, catalog, clean, catalog) == []
+    clean.set((catalog, DCT.language, RdfLiteral("de")))
+    [difference] = compare_catalog(made.graph, catalog, clean, catalog)
+    assert (difference.property, difference.kind, difference.found) == ("dct:language", "changed", ('"de"',))
+
+
+def test_the_part_of_a_catalog_that_is_ours() -> None:
+    made = export([record(1), record(2)])
+    portal = as_the_portal_writes(made.graph)
+    ours, theirs = (URIRef(f"{BASE}/dataset/M-KVR-0000{n}") for n in (1, 2))
+    part = part_of(portal, [ours])
+    assert (ours, None, None) in part and (theirs, None, None) not in part
+    assert (None, None, theirs) not in part  # not even the catalog's link to it
+    for distribution in portal.objects(ours, DCAT.distribution):
+        assert set(portal.triples((distribution, None, None))) <= set(part)
+    publisher = portal.value(ours, DCT.publisher)
+    assert set(portal.triples((publisher, None, None))) <= set(part)
+    assert len(list(part.subjects(RDF.type, DCAT.Catalog))) == 1
+    assert checked(part, export([record(1)]))["M-KVR-00001"].ok
