@@ -288,6 +288,7 @@ def db_upgrade(app: App) -> None:
 from flows import (  # noqa: E402  (command modules register themselves)
     cli_demo,
     cli_harvest,
+    cli_hvd,
     cli_portal,
     cli_publish,
     cli_report,
@@ -295,7 +296,7 @@ from flows import (  # noqa: E402  (command modules register themselves)
     cli_survey,
 )
 
-for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish):
+for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish, cli_hvd):
     _module.register(cli)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -156,12 +157,29 @@ def dcat() -> None:
 @click.option("--city", type=CITY_CHOICE, help="Only this city's datasets (its own catalog).")
 @click.option("--base-uri", help="Base of dataset URIs (default: INVENTUR_CKAN_URL, else http://localhost).")
 @click.option("--all-entries", is_flag=True, help="Export every entry, not only the publishable ones (for checks).")
+@click.option("--scope", type=click.Choice(["open", "hvd", "protected"]), default="open", show_default=True,
+              help="open: the publishable entries; hvd: those of them with an HVD category; protected: the list "
+                   "of protected data (DGA Art. 8) of the entries `review admit` admitted.")
+@click.option("--request-url", help="With --scope protected: the page where re-use is requested (default: the "
+                                    "city's homepage); every distribution points there.")
 @pass_app
-def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str | None, all_entries: bool) -> None:
-    """Export the publishable entries as a DCAT-AP.de catalog GovData can harvest."""
+def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str | None, all_entries: bool,
+                scope: str, request_url: str | None) -> None:
+    """Export the publishable entries as a DCAT-AP.de catalog GovData can harvest (or, with --scope, their
+    High-Value Datasets, or the list of protected data for a single information point)."""
     from flows.steps import export_catalog
 
-    result = export_catalog(app.services, out, fmt=fmt, city=city, base_uri=base_uri, publishable_only=not all_entries)
+    if all_entries and scope == "protected":
+        fail("--all-entries does not apply to --scope protected: the list holds what the review admitted")
+    if request_url is not None and scope != "protected":
+        fail("--request-url applies to --scope protected only")
+    if request_url is not None and not re.match(r"(?i)^https?://\S+$", request_url):
+        fail(f"--request-url must be an http(s) URL, got {request_url!r}")
+    try:
+        result = export_catalog(app.services, out, fmt=fmt, city=city, base_uri=base_uri,
+                                publishable_only=not all_entries, scope=scope, request_url=request_url)
+    except ValueError as exc:
+        fail(str(exc))
     app.err.print(f"{result['datasets']} datasets written to {out} ({result['skipped']} skipped)")
     for reason, count in result["skipped_by_reason"].items():
         app.err.print(f"  skipped {count}: {reason}")
@@ -174,10 +192,12 @@ def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str |
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
 def dcat_validate(app: App, file: Path, shapes: Path, fmt: str) -> None:
-    """Validate a catalog file with the official DCAT-AP.de shapes; exit 1 on violations."""
+    """Validate a catalog file with the official DCAT-AP.de shapes (or the DCAT-AP HVD shapes, when --shapes
+    names their folder); exit 1 on violations."""
+    from catalog.shacl import is_hvd_folder, validate_hvd
     from catalog.shacl import validate as shacl_validate
 
-    report = shacl_validate(file, shapes)
+    report = validate_hvd(file, shapes) if is_hvd_folder(shapes) else shacl_validate(file, shapes)
     if fmt == "json":
         click.echo(json.dumps({"counts": report.counts, "by_rule": _by_rule(report)}, ensure_ascii=False, indent=2))
     else:

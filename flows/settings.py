@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         "the checkout, when it is there.",
     )
 
+    hvd_shapes_dir: Path | None = Field(
+        default=None,
+        description="The DCAT-AP HVD 3.0.0 SHACL shapes (the folder with hvd-SHACL.ttl, SEMICeu/DCAT-AP "
+        "releases/3.0.0-hvd): `inventur hvd` checks the HVD datasets' metadata against them when set.",
+    )
+
     def dcat_shapes(self) -> Path | None:
         """The shapes folder to check exported datasets against, or None when there is none."""
         if self.shapes_dir is not None:
