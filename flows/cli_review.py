@@ -180,6 +180,7 @@ def _decide(
     Unknown identifiers, an empty reviewer name or a missing comment stop the command before anything
     is decided (exit code 2).
     """
+    from catalog.protected import ListingRefused
     from catalog.review import (
         ApprovalRefused,
         InvalidInput,
@@ -208,7 +209,7 @@ def _decide(
         for identifier in identifiers:
             try:
                 result = action(session, identifier, reviewer, comment)
-            except ApprovalRefused as exc:
+            except (ApprovalRefused, ListingRefused) as exc:
                 refused += 1
                 click.echo(f"refused: {exc}", err=True)
                 click.echo(f"  ({exc.message_de})", err=True)
@@ -217,7 +218,9 @@ def _decide(
                 refused += 1
                 click.echo(f"refused: {exc}", err=True)
                 continue
-            if result.recorded:
+            if result.recorded and result.decision in ("admit-protected", "exclude-protected"):
+                click.echo(f"{result.identifier}: {result.decision} (version {result.version})")
+            elif result.recorded:
                 click.echo(f"{result.identifier}: {result.state_from} -> {result.state_to} (version {result.version})")
             else:
                 click.echo(f"{result.identifier}: unchanged, {result.note}")
