@@ -97,9 +97,9 @@ def category_label(value: str | None, lang: str = "de") -> str:
 def hvd_findings(record: Mapping[str, Any]) -> list[Finding]:
     """The findings of an entry's HVD readiness (none when it has no HVD category, or meets everything)."""
     category = _text(record, "hvd_category")
-    if category is None:
-        return []
     vocab = vocabularies()
+    if category is None or vocab["hvd_category"].get(category) is None:
+        return []  # no HVD category, or one that is not (validation reports the unknown value)
     names: dict[str, Any] = {"category": category_label(category), "category_en": category_label(category, "en")}
     found: list[Finding] = []
 
