@@ -612,7 +612,8 @@ class _Builder:
             self.services[endpoint] = node
             g.add((node, RDF.type, DCAT.DataService))
             name = kind.label if kind is not None else "Schnittstelle"
-            g.add((node, DCTERMS.title, RdfLiteral(f"{title} ({name})", lang="de")))
+            g.add((node, DCTERMS.title, RdfLiteral(f"{title} – {name}", lang="de")))
+            g.add((node, DCTERMS.description, RdfLiteral(f"{name} zum Datenbestand „{title}“.", lang="de")))
             g.add((node, DCAT.endpointURL, _iri(endpoint, "api_url")))
             if described:
                 page = _iri(described, "api_documentation")
