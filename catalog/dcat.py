@@ -840,20 +840,25 @@ def reuse_statement(entry: Mapping[str, Any], contact: str) -> str:
 class _ProtectedBuilder(_Builder):
     """Datasets of the list of protected data: described, never delivered.
 
-    The contact is a functional one (the department's published mailbox, else the city's open-data team,
-    else the page for re-use requests), never the entry's contact person or address; each format becomes a
+    The contact is a functional one (the mailbox for re-use requests when one is given, else the department's
+    published mailbox, else the city's open-data team, else the page for re-use requests), never the entry's
+    contact person or address; each format becomes a
     distribution whose access URL is the page for re-use requests, with the conditions as its rights
     statement: no download URL, no URL of the data. The dataset names its legal basis and the DGA."""
 
-    def __init__(self, graph: Graph, organisation: Organisation, base_uri: str, request_url: str | None) -> None:
+    def __init__(self, graph: Graph, organisation: Organisation, base_uri: str, request_url: str | None,
+                 request_email: str | None = None) -> None:
         super().__init__(graph, organisation, base_uri)
         self.request_url = request_url
+        self.request_email = request_email
 
     def request_page(self, city: City) -> URIRef:
         return _iri(self.request_url or city.homepage, "request_url")
 
     def mailbox(self, entry: Mapping[str, Any], city: City) -> tuple[str, str | None]:
         """The name and functional e-mail address re-use requests go to (never a person's)."""
+        if self.request_email:
+            return city.opendata_name or city.name, self.request_email
         code = record_text(entry, "department")
         if code:
             try:
@@ -936,6 +941,7 @@ def build_protected_catalog(
     city: str | None = None,
     publisher_name: str | None = None,
     request_url: str | None = None,
+    request_email: str | None = None,
     homepage: str | None = None,
     issued: str | date | None = None,
     modified: str | date | None = None,
@@ -946,13 +952,14 @@ def build_protected_catalog(
     (``catalog.protected.protected_records``); whatever else a record holds is not read: no contact
     person or e-mail (the contact is a functional mailbox, see :class:`_ProtectedBuilder`), no URL of the
     data, no download URL. ``request_url`` is the page where re-use is requested (default: the city's
-    homepage); it is every distribution's access URL. Datasets carry their access rights, the legal basis
+    homepage); it is every distribution's access URL. ``request_email`` is the functional mailbox all re-use
+    requests go to (default: the department's published one, else the city's open-data team's). Datasets carry their access rights, the legal basis
     of the restriction (``dcatde:legalBasis``), the conditions of re-use (``dct:rights``) and the DGA as
     applicable legislation. Publisher and ``publisher_name`` as in :func:`build_catalog`.
     """
     base = _base(base_uri)
     graph = new_graph()
-    builder = _ProtectedBuilder(graph, organisation, base, request_url)
+    builder = _ProtectedBuilder(graph, organisation, base, request_url, request_email)
     only_city = organisation.city(city) if city else None
     export = CatalogExport(graph=graph, catalog=protected_catalog_uri(base, city))
     seen: set[str] = set()

@@ -162,22 +162,28 @@ def dcat() -> None:
                    "of protected data (DGA Art. 8) of the entries `review admit` admitted.")
 @click.option("--request-url", help="With --scope protected: the page where re-use is requested (default: the "
                                     "city's homepage); every distribution points there.")
+@click.option("--request-email", help="With --scope protected: the functional mailbox re-use requests go to (default: "
+                                      "the department's published one, else the city's open-data team's).")
 @pass_app
 def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str | None, all_entries: bool,
-                scope: str, request_url: str | None) -> None:
+                scope: str, request_url: str | None, request_email: str | None) -> None:
     """Export the publishable entries as a DCAT-AP.de catalog GovData can harvest (or, with --scope, their
     High-Value Datasets, or the list of protected data for a single information point)."""
+    from catalog.normalise import EMAIL_PATTERN
     from flows.steps import export_catalog
 
     if all_entries and scope == "protected":
         fail("--all-entries does not apply to --scope protected: the list holds what the review admitted")
-    if request_url is not None and scope != "protected":
-        fail("--request-url applies to --scope protected only")
+    if (request_url is not None or request_email is not None) and scope != "protected":
+        fail("--request-url and --request-email apply to --scope protected only")
     if request_url is not None and not re.match(r"(?i)^https?://\S+$", request_url):
         fail(f"--request-url must be an http(s) URL, got {request_url!r}")
+    if request_email is not None and not EMAIL_PATTERN.match(request_email.removeprefix("mailto:")):
+        fail(f"--request-email must be an e-mail address, got {request_email!r}")
     try:
         result = export_catalog(app.services, out, fmt=fmt, city=city, base_uri=base_uri,
-                                publishable_only=not all_entries, scope=scope, request_url=request_url)
+                                publishable_only=not all_entries, scope=scope, request_url=request_url,
+                                request_email=request_email.removeprefix("mailto:") if request_email else None)
     except ValueError as exc:
         fail(str(exc))
     app.err.print(f"{result['datasets']} datasets written to {out} ({result['skipped']} skipped)")

@@ -228,11 +228,12 @@ def export_catalog(
     publishable_only: bool = True,
     scope: str = "open",
     request_url: str | None = None,
+    request_email: str | None = None,
 ) -> dict[str, Any]:
     """Write a DCAT-AP.de catalog (of one city, or all three): ``open``, the publishable entries; ``hvd``,
     those of them with an HVD category (the part the DCAT-AP HVD shapes check); ``protected``, the list of
-    protected data (DGA Art. 8) of the entries the review admitted, with ``request_url`` as the page for
-    re-use requests."""
+    protected data (DGA Art. 8) of the entries the review admitted, with ``request_url`` as the page and
+    ``request_email`` as the mailbox for re-use requests."""
     from collections import Counter
 
     from catalog.dcat import build_catalog, build_protected_catalog, serialize
@@ -248,7 +249,8 @@ def export_catalog(
         with services.store.session() as session:
             records = protected_records(session, city=city)
         export = build_protected_catalog(
-            records, organisation, base_uri=base, city=city, request_url=request_url, publisher_name=publisher,
+            records, organisation, base_uri=base, city=city, request_url=request_url, request_email=request_email,
+            publisher_name=publisher,
             catalog_title=f"Verzeichnis geschützter Daten: {name}",
             catalog_description=(
                 f"Nicht offene Datenbestände von {name}, die auf Antrag weiterverwendet werden können "

@@ -290,5 +290,11 @@ def test_export_options_are_checked(decided: tuple[Services, dict[str, str], dic
                  ("--scope", "protected", "--request-url", "ftp://x")):
         done = cli(services, "dcat", "export", "--out", str(out), *args)
         assert done.returncode == 2 and "Error:" in done.stderr and "Traceback" not in done.stderr, args
-    one_city = cli(services, "dcat", "export", "--scope", "protected", "--city", "muenchen", "--out", str(out))
+    assert cli(services, "dcat", "export", "--out", str(out), "--scope", "protected", "--request-email", "x").returncode == 2
+    one_city = cli(services, "dcat", "export", "--scope", "protected", "--city", "muenchen", "--out", str(out),
+                   "--request-email", "weiterverwendung@muenchen.de")
     assert one_city.returncode == 0 and "1 datasets written" in one_city.stderr
+    graph = Graph().parse(out)
+    contacts = {graph.value(c, VCARD.hasEmail) for c in graph.objects(None, DCAT.contactPoint)}
+    assert contacts == {URIRef("mailto:weiterverwendung@muenchen.de")}
+    assert str(next(graph.subjects(RDF.type, DCAT.Catalog))) == "http://localhost/catalog/protected/muenchen"
