@@ -81,10 +81,10 @@ def hvd(app: App, city: str | None, fmt: str, out: Path | None, not_ready: bool,
     columns = ["identifier", "department", "category", "state", "ready", "lacking"]
     if verdict is not None:
         columns.append("HVD shapes")
-    _table(app, f"{len(entries)} HVD entries" + (" not ready" if not_ready else ""), columns,
+    _table(app, f"{len(entries)} HVD entries" + (" not ready" if not_ready else ""), [*columns, "title"],
            ((e.identifier, f"{e.city}/{e.department}", category_label(e.category, "en"), e.state,
              "yes" if e.ready else "no", requirement_labels(e.lacking, "en"),
-             *([_verdict(verdict.get(e.identifier, []))] if verdict is not None else []))
+             *([_verdict(verdict.get(e.identifier, []))] if verdict is not None else []), e.title)
             for e in entries))
 
 
