@@ -22,6 +22,7 @@ an entry with personal data (STANDARDS.md: never published). Choosing which entr
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from urllib.parse import quote, urlsplit
 
 from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
 from catalog.keywords import clean_keywords
 from catalog.organisation import City, Organisation, UnknownCity, UnknownDepartment
@@ -283,6 +284,93 @@ def _is_download(url: str, code: str) -> bool:
     return extension in (code.lower(), *_EXTENSIONS.get(code, ()))
 
 
+# --------------------------------------------------------------------------- downloads and services of an entry
+
+# The keys of an entry that hold a URL a distribution can point to.
+_URL_KEYS = ("access_url", "landing_page", "download_url", "api_url")
+_OGC_CAPABILITIES = frozenset({"WMS", "WFS", "WMTS"})
+
+
+def format_codes(entry: Mapping[str, Any]) -> list[str]:
+    """The EU file-type codes of an entry's formats (``CSV``, ``WMS_SRVC``, ...), in the entry's order."""
+    file_types = vocabularies()["file_type"]
+    codes = []
+    for value in record_list(entry, "formats"):
+        concept = file_types.get(value)
+        codes.append(concept.code if concept else value.rstrip("/").rsplit("/", 1)[-1])
+    return codes
+
+
+def service_kind(entry: Mapping[str, Any]) -> Concept | None:
+    """The kind of interface an entry is served through: as the survey names it (``api_type``), else from
+    a service format (``WMS_SRVC`` is a WMS); None when neither says."""
+    kinds = vocabularies()["api_type"]
+    given = record_text(entry, "api_type")
+    if given:
+        concept = kinds.get(given)
+        if concept is not None:
+            return concept
+    for code in format_codes(entry):
+        for concept in kinds:
+            if concept.file_type and concept.file_type == code:
+                return concept
+    return None
+
+
+def service_endpoint(entry: Mapping[str, Any]) -> str | None:
+    """The URL of the entry's API: the survey's ``api_url``, else its access URL when every format it
+    names is a service (a WMS or WFS given as the entry's URL); None when the entry has no API."""
+    given = record_text(entry, "api_url")
+    if given:
+        return given
+    access = record_text(entry, "access_url")
+    codes = format_codes(entry)
+    if access and codes and all(code.endswith(_SERVICE_SUFFIX) for code in codes):
+        return access
+    return None
+
+
+def bulk_download_url(entry: Mapping[str, Any]) -> str | None:
+    """The URL of a file with the whole dataset: the survey's ``download_url``, else the access URL when it
+    is a direct download of one of the entry's (non-service) formats; None when there is none."""
+    given = record_text(entry, "download_url")
+    if given:
+        return given
+    access = record_text(entry, "access_url")
+    if access and any(is_download_url(access, code) for code in format_codes(entry)):
+        return access
+    return None
+
+
+def capabilities_url(endpoint: str, kind: Concept | None) -> str | None:
+    """The GetCapabilities request of an OGC web service (its own machine-readable description)."""
+    if kind is None or kind.code not in _OGC_CAPABILITIES:
+        return None
+    if re.search(r"(?i)[?&]request=getcapabilities", endpoint):
+        return endpoint
+    joiner = "&" if "?" in endpoint else "?"
+    return f"{endpoint.rstrip('&')}{joiner}SERVICE={kind.code}&REQUEST=GetCapabilities"
+
+
+def data_service_uri(base_uri: str, endpoint: str) -> URIRef:
+    """The stable IRI of the data service at ``endpoint``: ``<base>/dataservice/<hash of the endpoint URL>``
+    (one service however many datasets it serves; the IRI changes only when the endpoint does)."""
+    digest = hashlib.sha256(endpoint.strip().encode("utf-8")).hexdigest()[:16]
+    return URIRef(f"{_base(base_uri)}/dataservice/{digest}")
+
+
+def _extension_code(url: str) -> str | None:
+    """The EU file-type code whose extension the URL's file name has (``.zip`` -> ZIP), or None."""
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    if "." not in name:
+        return None
+    extension = name.rsplit(".", 1)[-1]
+    for concept in vocabularies()["file_type"]:
+        if not concept.code.endswith(_SERVICE_SUFFIX) and extension in (concept.code.lower(), *_EXTENSIONS.get(concept.code, ())):
+            return concept.code
+    return None
+
+
 class _Builder:
     """Adds entries to one graph; holds what is shared between datasets (publishers, the HVD legislation)."""
 
@@ -294,6 +382,7 @@ class _Builder:
         self.publishers: dict[str, URIRef] = {}
         legislation = self.vocab["hvd_category"].extra.get("applicable_legislation")
         self.hvd_legislation = URIRef(legislation) if legislation else None
+        self.services: dict[str, URIRef] = {}  # endpoint URL -> its dcat:DataService (one per endpoint)
 
     def publisher(self, city: City) -> URIRef:
         """The city as ``foaf:Organization`` (added once per graph)."""
@@ -398,13 +487,17 @@ class _Builder:
                 g.add((self.hvd_legislation, RDF.type, ELI.LegalResource))
 
         self.distributions(entry, ds, title, bool(hvd))
+        self.access_extras(entry, ds, city, title, bool(hvd))
+        if hvd:
+            self.hvd_types(ds)
         return ds
 
     def distributions(self, entry: Mapping[str, Any], ds: URIRef, title: str, hvd: bool) -> None:
         """One distribution per format; an entry with a URL but no format gets one distribution without format."""
         g = self.graph
-        access_text = record_text(entry, "access_url") or record_text(entry, "landing_page")
-        if access_text is None:  # the caller skips such entries
+        access_text = (record_text(entry, "access_url") or record_text(entry, "landing_page")
+                       or record_text(entry, "download_url"))
+        if access_text is None:  # no URL (the caller skips such entries), or only an API (see access_extras)
             return
         access = _iri(access_text, "access_url")
         license_iri, license_concept = _license(record_text(entry, "license") or "")
@@ -447,6 +540,142 @@ class _Builder:
                 g.add((dist, DCATAP.applicableLegislation, self.hvd_legislation))
 
 
+    # ----------------------------------------------------------------------- the bulk download and the API
+
+    def access_extras(self, entry: Mapping[str, Any], ds: URIRef, city: City, title: str, hvd: bool) -> None:
+        """The entry's bulk download (``dcat:downloadURL``) and its API as a ``dcat:DataService`` that the
+        service's distribution points to (``dcat:accessService``)."""
+        g = self.graph
+        made = [d for d in g.objects(ds, DCAT.distribution) if isinstance(d, URIRef)]
+        download = record_text(entry, "download_url")
+        if download:
+            matching = [d for d in made if self._format_code(d) and is_download_url(download, self._format_code(d) or "")]
+            for dist in matching:
+                g.add((dist, DCAT.downloadURL, _iri(download, "download_url")))
+            if not matching:
+                code = _extension_code(download)
+                dist = URIRef(f"{ds}/distribution/{quote(code or 'download', safe='')}")
+                label = self.vocab["file_type"].by_code(code).de if code else "Download"
+                self._extra_distribution(entry, ds, dist, f"{title} ({label})", _iri(download, "download_url"),
+                                         code, hvd)
+                g.add((dist, DCAT.downloadURL, _iri(download, "download_url")))
+        endpoint = service_endpoint(entry)
+        if not endpoint:
+            return
+        kind = service_kind(entry)
+        endpoint_iri = _iri(endpoint, "api_url")
+        service = self.data_service(entry, ds, city, title, endpoint, kind, hvd)
+        services = [d for d in made if (self._format_code(d) or "").endswith(_SERVICE_SUFFIX)]
+        if not services:
+            code = kind.file_type if kind is not None else None
+            dist = URIRef(f"{ds}/distribution/{quote(code or 'api', safe='')}")
+            label = kind.label if kind is not None else "Schnittstelle"
+            self._extra_distribution(entry, ds, dist, f"{title} ({label})", endpoint_iri, code, hvd)
+            services = [dist]
+        for dist in services:
+            g.set((dist, DCAT.accessURL, endpoint_iri))
+            if service is not None:
+                g.add((dist, DCAT.accessService, service))
+
+    def _format_code(self, dist: URIRef) -> str | None:
+        value = self.graph.value(dist, DCTERMS.format)
+        if value is None:
+            return None
+        concept = self.vocab["file_type"].get(str(value))
+        return concept.code if concept else str(value).rstrip("/").rsplit("/", 1)[-1]
+
+    def _extra_distribution(self, entry: Mapping[str, Any], ds: URIRef, dist: URIRef, title: str, access: URIRef,
+                            code: str | None, hvd: bool) -> None:
+        """A distribution besides those of the entry's formats (a download or an API of another format),
+        carrying licence, attribution and HVD legislation as the others do."""
+        g = self.graph
+        g.add((ds, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCTERMS.title, RdfLiteral(title, lang="de")))
+        g.add((dist, DCAT.accessURL, access))
+        if code:
+            g.add((dist, DCTERMS.format, URIRef(self.vocab["file_type"].by_code(code).value)))
+            media = media_type(code)
+            if media:
+                g.add((dist, DCAT.mediaType, URIRef(MEDIA_TYPE_BASE + media)))
+        license_iri, license_concept = _license(record_text(entry, "license") or "")
+        g.add((dist, DCTERMS.license, license_iri))
+        attribution = record_text(entry, "attribution")
+        needs_attribution = license_concept.attribution if license_concept is not None else bool(attribution)
+        if needs_attribution and attribution:
+            g.add((dist, DCATDE.licenseAttributionByText, RdfLiteral(attribution, lang="de")))
+        changed = entry.get("last_updated") or entry.get("modified")
+        if changed:
+            g.add((dist, DCTERMS.modified, _date_or_datetime_literal(changed, "last_updated")))
+        if hvd and self.hvd_legislation is not None:
+            g.add((dist, DCATAP.applicableLegislation, self.hvd_legislation))
+
+    def data_service(self, entry: Mapping[str, Any], ds: URIRef, city: City, title: str, endpoint: str,
+                     kind: Concept | None, hvd: bool) -> URIRef | None:
+        """The ``dcat:DataService`` at ``endpoint`` serving ``ds``: endpoint URL and description, licence,
+        contact, publisher, access rights and, for a High-Value Dataset, its category and legislation.
+
+        A service is described once per endpoint and lists every dataset it serves. An HVD service must have
+        a documentation page (DCAT-AP HVD); without one (no description given, and no OGC service that
+        describes itself) None is returned and the API stays a plain distribution: ``catalog.hvd`` reports
+        the missing description."""
+        g = self.graph
+        described = record_text(entry, "api_documentation") or capabilities_url(endpoint, kind)
+        if hvd and not described:
+            return None
+        node = self.services.get(endpoint)
+        if node is None:
+            node = data_service_uri(self.base_uri, endpoint)
+            self.services[endpoint] = node
+            g.add((node, RDF.type, DCAT.DataService))
+            name = kind.label if kind is not None else "Schnittstelle"
+            g.add((node, DCTERMS.title, RdfLiteral(f"{title} – {name}", lang="de")))
+            g.add((node, DCTERMS.description, RdfLiteral(f"{name} zum Datenbestand „{title}“.", lang="de")))
+            g.add((node, DCAT.endpointURL, _iri(endpoint, "api_url")))
+            if described:
+                page = _iri(described, "api_documentation")
+                g.add((node, DCAT.endpointDescription, page))
+                g.add((node, FOAF.page, page))
+                g.add((page, RDF.type, FOAF.Document))
+            if kind is not None and kind.standard:
+                g.add((node, DCTERMS.conformsTo, URIRef(kind.standard)))
+                g.add((URIRef(kind.standard), RDF.type, DCTERMS.Standard))
+            g.add((node, DCTERMS.publisher, self.publisher(city)))
+            contact = URIRef(f"{node}#contact")
+            g.add((node, DCAT.contactPoint, contact))
+            self.contact(entry, city, contact)
+            licence = record_text(entry, "license")
+            if licence:
+                g.add((node, DCTERMS.license, _license(licence)[0]))
+            access_rights = record_text(entry, "access_rights")
+            if access_rights:
+                g.add((node, DCTERMS.accessRights, _iri(access_rights, "access_rights")))
+        g.add((node, DCAT.servesDataset, ds))
+        category = record_text(entry, "hvd_category")
+        if hvd and category:
+            g.add((node, DCATAP.hvdCategory, _iri(category, "hvd_category")))
+            if self.hvd_legislation is not None:
+                g.add((node, DCATAP.applicableLegislation, self.hvd_legislation))
+        return node
+
+    def hvd_types(self, ds: URIRef) -> None:
+        """Type the nodes an HVD dataset links to, as the DCAT-AP HVD range checks demand (they run without
+        the ontologies): categories as ``skos:Concept``, licences as ``dct:LicenseDocument``, contact points
+        as ``vcard:Kind`` (a ``vcard:Organization`` is one)."""
+        g = self.graph
+        nodes = [ds, *g.objects(ds, DCAT.distribution)]
+        nodes += [s for d in list(nodes) for s in g.objects(d, DCAT.accessService)]
+        scheme = self.vocab["hvd_category"].uri
+        for node in nodes:
+            for category in g.objects(node, DCATAP.hvdCategory):
+                g.add((category, RDF.type, SKOS.Concept))
+                if scheme:
+                    g.add((category, SKOS.inScheme, URIRef(scheme)))
+            for licence in g.objects(node, DCTERMS.license):
+                g.add((licence, RDF.type, DCTERMS.LicenseDocument))
+            for contact in g.objects(node, DCAT.contactPoint):
+                g.add((contact, RDF.type, VCARD.Kind))
+
 def skip_reason(entry: Mapping[str, Any]) -> tuple[str, str] | None:
     """Why an entry cannot be a valid dataset of the catalog, or None when it can."""
     if str(entry.get("personal_data") or "").strip().lower() == "yes":
@@ -457,7 +686,7 @@ def skip_reason(entry: Mapping[str, Any]) -> tuple[str, str] | None:
         return SKIP_NO_DESCRIPTION, "has no description"
     if not record_text(entry, "license"):
         return SKIP_NO_LICENSE, "has no licence; every distribution needs one"
-    if not (record_text(entry, "access_url") or record_text(entry, "landing_page")):
+    if not any(record_text(entry, key) for key in _URL_KEYS):
         return SKIP_NO_URL, "has neither an access URL nor a landing page: nothing to link a distribution to"
     return None
 
@@ -523,6 +752,8 @@ def build_catalog(
         graph.add((catalog, DCAT.dataset, dataset))
         export.datasets.append(dataset)
         cities_used[entry_city.key] = entry_city
+    for service in builder.services.values():
+        graph.add((catalog, DCAT.service, service))
 
     if only_city is not None:
         publisher = builder.publisher(only_city)
@@ -592,3 +823,218 @@ def serialize(graph: Graph, format: RdfFormat = "turtle") -> bytes:
         context = {prefix: str(ns) for prefix, ns in graph.namespaces() if prefix and prefix != "xml"}
         return graph.serialize(format="json-ld", context=context, encoding="utf-8")
     return graph.serialize(format=_RDFLIB_FORMATS[format], encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the list of protected data
+
+DGA_LEGISLATION = URIRef("http://data.europa.eu/eli/reg/2022/868/oj")
+"""The Data Governance Act (Regulation (EU) 2022/868): Art. 8 asks for the list of protected data."""
+CLOSED_LICENSE = LICENSE_BASE + "other-closed"
+
+SKIP_NOT_PROTECTED = "not-protected"
+
+
+def protected_catalog_uri(base_uri: str, city: str | None = None) -> URIRef:
+    """The IRI of the list of protected data: ``<base>/catalog/protected`` (``.../protected/<city>``)."""
+    suffix = f"/{quote(city, safe='')}" if city else ""
+    return URIRef(f"{_base(base_uri)}/catalog/protected{suffix}")
+
+
+def reuse_statement(entry: Mapping[str, Any], contact: str) -> str:
+    """The German text of the rights statement of a protected holding: legal basis, conditions, where to ask."""
+    legal = record_text(entry, "legal_basis") or record_text(entry, "restriction_reason")
+    conditions = record_text(entry, "reuse_conditions")
+    parts = []
+    if legal:
+        parts.append(f"Rechtsgrundlage der Beschränkung: {legal.rstrip('.')}.")
+    parts.append(f"Bedingungen der Weiterverwendung: {conditions.rstrip('.')}." if conditions
+                 else "Bedingungen der Weiterverwendung: auf Anfrage.")
+    parts.append(f"Anfragen zur Weiterverwendung an: {contact}.")
+    return " ".join(parts)
+
+
+class _ProtectedBuilder(_Builder):
+    """Datasets of the list of protected data: described, never delivered.
+
+    The contact is a functional one (the mailbox for re-use requests when one is given, else the department's
+    published mailbox, else the city's open-data team, else the page for re-use requests), never the entry's
+    contact person or address; each format becomes a
+    distribution whose access URL is the page for re-use requests, with the conditions as its rights
+    statement: no download URL, no URL of the data. The dataset names its legal basis and the DGA."""
+
+    def __init__(self, graph: Graph, organisation: Organisation, base_uri: str, request_url: str | None,
+                 request_email: str | None = None) -> None:
+        super().__init__(graph, organisation, base_uri)
+        self.request_url = request_url
+        self.request_email = request_email
+
+    def request_page(self, city: City) -> URIRef:
+        return _iri(self.request_url or city.homepage, "request_url")
+
+    def mailbox(self, entry: Mapping[str, Any], city: City) -> tuple[str, str | None]:
+        """The name and functional e-mail address re-use requests go to (never a person's)."""
+        if self.request_email:
+            return city.opendata_name or city.name, self.request_email
+        code = record_text(entry, "department")
+        if code:
+            try:
+                department = self.organisation.department(city.key, code)
+            except UnknownDepartment:
+                department = None
+            if department is not None and department.email:
+                return department.name, department.email
+        return city.opendata_name or city.name, city.opendata_email
+
+    def contact(self, entry: Mapping[str, Any], city: City, node: URIRef) -> None:
+        name, email = self.mailbox(entry, city)
+        g = self.graph
+        g.add((node, RDF.type, VCARD.Organization))
+        g.add((node, VCARD.fn, RdfLiteral(name, lang="de")))
+        if email:
+            g.add((node, VCARD.hasEmail, _mailto(email)))
+        else:
+            g.add((node, VCARD.hasURL, self.request_page(city)))
+
+    def dataset(self, entry: Mapping[str, Any], city: City, identifier: str) -> URIRef:
+        ds = super().dataset(entry, city, identifier)
+        g = self.graph
+        legal = record_text(entry, "legal_basis") or record_text(entry, "restriction_reason")
+        if legal:
+            g.add((ds, DCATDE.legalBasis, RdfLiteral(legal, lang="de")))
+        g.add((ds, DCATAP.applicableLegislation, DGA_LEGISLATION))
+        g.add((DGA_LEGISLATION, RDF.type, ELI.LegalResource))
+        return ds
+
+    def distributions(self, entry: Mapping[str, Any], ds: URIRef, title: str, hvd: bool) -> None:
+        g = self.graph
+        city = self.organisation.city(record_text(entry, "city") or "")
+        page = self.request_page(city)
+        _name, email = self.mailbox(entry, city)
+        rights = URIRef(f"{ds}#reuse-conditions")
+        g.add((rights, RDF.type, DCTERMS.RightsStatement))
+        g.add((rights, RDFS.label, RdfLiteral(reuse_statement(entry, email or str(page)), lang="de")))
+        licence = record_text(entry, "license")
+        license_iri = _license(licence)[0] if licence else URIRef(CLOSED_LICENSE)
+        formats: list[tuple[str, str | None]] = list(zip(format_codes(entry), record_list(entry, "formats"), strict=True))
+        for code, value in formats or [("data", None)]:
+            dist = URIRef(f"{ds}/distribution/{quote(code, safe='')}")
+            concept = self.vocab["file_type"].get(value) if value else None
+            label = concept.de if concept else code if value else ""
+            g.add((ds, DCAT.distribution, dist))
+            g.add((dist, RDF.type, DCAT.Distribution))
+            shown = f"{title} ({label}, auf Anfrage)" if label else f"{title} (auf Anfrage)"
+            g.add((dist, DCTERMS.title, RdfLiteral(shown, lang="de")))
+            g.add((dist, DCAT.accessURL, page))
+            if value:
+                g.add((dist, DCTERMS["format"], _iri(value, "formats")))
+            g.add((dist, DCTERMS.license, license_iri))
+            g.add((dist, DCTERMS.rights, rights))
+
+    def access_extras(self, entry: Mapping[str, Any], ds: URIRef, city: City, title: str, hvd: bool) -> None:
+        return None  # no download, no API: the list describes holdings, it does not deliver them
+
+
+def protected_skip_reason(entry: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Why an entry cannot be a dataset of the list of protected data, or None when it can."""
+    from catalog.protected import PROTECTED_ACCESS
+
+    if record_text(entry, "access_rights") not in PROTECTED_ACCESS:
+        return SKIP_NOT_PROTECTED, "is not restricted or non-public"
+    if not record_text(entry, "title"):
+        return SKIP_NO_TITLE, "has no title"
+    if not record_text(entry, "description"):
+        return SKIP_NO_DESCRIPTION, "has no description"
+    return None
+
+
+def build_protected_catalog(
+    entries: Iterable[Mapping[str, Any]],
+    organisation: Organisation,
+    *,
+    base_uri: str,
+    catalog_title: str,
+    catalog_description: str,
+    city: str | None = None,
+    publisher_name: str | None = None,
+    request_url: str | None = None,
+    request_email: str | None = None,
+    homepage: str | None = None,
+    issued: str | date | None = None,
+    modified: str | date | None = None,
+) -> CatalogExport:
+    """The list of protected data (DGA Art. 8) as a DCAT-AP.de catalog for a single information point.
+
+    ``entries`` are what the review admitted, reduced to what the list may carry
+    (``catalog.protected.protected_records``); whatever else a record holds is not read: no contact
+    person or e-mail (the contact is a functional mailbox, see :class:`_ProtectedBuilder`), no URL of the
+    data, no download URL. ``request_url`` is the page where re-use is requested (default: the city's
+    homepage); it is every distribution's access URL. ``request_email`` is the functional mailbox all re-use
+    requests go to (default: the department's published one, else the city's open-data team's). Datasets carry their access rights, the legal basis
+    of the restriction (``dcatde:legalBasis``), the conditions of re-use (``dct:rights``) and the DGA as
+    applicable legislation. Publisher and ``publisher_name`` as in :func:`build_catalog`.
+    """
+    base = _base(base_uri)
+    graph = new_graph()
+    builder = _ProtectedBuilder(graph, organisation, base, request_url, request_email)
+    only_city = organisation.city(city) if city else None
+    export = CatalogExport(graph=graph, catalog=protected_catalog_uri(base, city))
+    seen: set[str] = set()
+    cities_used: dict[str, City] = {}
+    for entry in entries:
+        identifier = record_text(entry, "identifier")
+        if identifier is None:
+            export.skipped.append(Skipped(None, SKIP_NO_IDENTIFIER, f"entry {record_text(entry, 'title')!r} has no identifier"))
+            continue
+        city_key = record_text(entry, "city") or ""
+        if only_city is not None and city_key != only_city.key:
+            export.skipped.append(Skipped(identifier, SKIP_OTHER_CITY, f"belongs to {city_key!r}, not {city}"))
+            continue
+        try:
+            entry_city = organisation.city(city_key)
+        except UnknownCity:
+            export.skipped.append(Skipped(identifier, SKIP_UNKNOWN_CITY, f"unknown city {city_key!r}"))
+            continue
+        if identifier in seen:
+            export.skipped.append(Skipped(identifier, SKIP_DUPLICATE, "identifier appears more than once"))
+            continue
+        reason = protected_skip_reason(entry)
+        if reason is not None:
+            export.skipped.append(Skipped(identifier, reason[0], f"{identifier} {reason[1]}"))
+            continue
+        seen.add(identifier)
+        try:
+            dataset = builder.dataset(entry, entry_city, identifier)
+        except _EntryError as exc:
+            raise ValueError(f"entry {identifier}: {exc}") from None
+        graph.add((export.catalog, DCAT.dataset, dataset))
+        export.datasets.append(dataset)
+        cities_used[entry_city.key] = entry_city
+
+    if only_city is not None:
+        publisher = builder.publisher(only_city)
+    elif publisher_name:
+        publisher = URIRef(f"{base}/publisher")
+        graph.add((publisher, RDF.type, FOAF.Organization))
+        graph.add((publisher, RDF.type, FOAF.Agent))
+        graph.add((publisher, FOAF.name, RdfLiteral(publisher_name, lang="de")))
+        graph.add((publisher, DCTERMS.type, LOCAL_AUTHORITY))
+    elif len(cities_used) == 1:
+        publisher = builder.publisher(next(iter(cities_used.values())))
+    else:
+        raise ValueError("a catalog of several cities needs publisher_name (the body that runs the portal)")
+    catalog = export.catalog
+    graph.add((catalog, RDF.type, DCAT.Catalog))
+    graph.add((catalog, DCTERMS.title, RdfLiteral(catalog_title, lang="de")))
+    graph.add((catalog, DCTERMS.description, RdfLiteral(catalog_description, lang="de")))
+    graph.add((catalog, DCTERMS.publisher, publisher))
+    graph.add((catalog, DCTERMS.language, LANGUAGE_DEU))
+    graph.add((catalog, FOAF.homepage, _iri(homepage or base + "/", "homepage")))
+    graph.add((catalog, DCAT.themeTaxonomy, DATA_THEME_SCHEME))
+    try:
+        if issued:
+            graph.add((catalog, DCTERMS.issued, _date_or_datetime_literal(issued, "issued")))
+        if modified:
+            graph.add((catalog, DCTERMS.modified, _date_or_datetime_literal(modified, "modified")))
+    except _EntryError as exc:
+        raise ValueError(f"catalog: {exc}") from None
+    return export

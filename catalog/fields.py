@@ -45,6 +45,7 @@ class Field:
     condition: str | None = None
     none_words: tuple[str, ...] = ()  # answers that mean "no value" for this field (e.g. HVD "keine")
     width: int = 18
+    since: str | None = None  # the template version that added this column (None: there from the start)
 
     @property
     def is_list(self) -> bool:
@@ -112,6 +113,33 @@ FIELDS: tuple[Field, ...] = (
     Field("publish_proposal", "X", "Veröffentlichung empfohlen", Kind.CODE, Need.REQUIRED,
           "Soll der Datenbestand als Open Data veröffentlicht werden?", vocabulary="publish_proposal", width=16),
     Field("remarks", "Y", "Anmerkungen", Kind.LONGTEXT, Need.OPTIONAL, "Was wir sonst noch wissen sollten.", width=30),
+    # Added in template 2026.2, after the columns of SURVEY.md: what High-Value Datasets (bulk download,
+    # API as a data service) and the list of protected data (Data Governance Act, Art. 8) need.
+    Field("download_url", "Z", "Download-Adresse (Gesamtdatei)", Kind.URL, Need.OPTIONAL,
+          "Adresse, unter der man den ganzen Datenbestand als eine Datei herunterladen kann, z. B. "
+          "„https://…/baeume.csv“ oder „…/baeume.zip“. Leer, wenn es das nicht gibt.", width=30, since="2026.2"),
+    Field("api_url", "AA", "Schnittstelle (API): Adresse", Kind.URL, Need.OPTIONAL,
+          "Gibt es eine Schnittstelle, über die Programme die Daten abrufen (z. B. einen WMS- oder WFS-Dienst oder "
+          "eine REST-Schnittstelle)? Dann bitte ihre Adresse (beginnt mit http:// oder https://). Sonst leer lassen.",
+          width=30, since="2026.2"),
+    Field("api_type", "AB", "Schnittstelle: Art", Kind.CODE, Need.OPTIONAL,
+          "Welche Art von Schnittstelle ist es? Bitte aus der Liste wählen; im Zweifel „andere Schnittstelle“.",
+          vocabulary="api_type", width=22, since="2026.2"),
+    Field("api_documentation", "AC", "Schnittstelle: Beschreibung", Kind.URL, Need.OPTIONAL,
+          "Adresse einer Seite, die die Schnittstelle beschreibt: Dokumentation, OpenAPI-Beschreibung oder der "
+          "GetCapabilities-Aufruf eines Kartendienstes.", width=30, since="2026.2"),
+    Field("legal_basis", "AD", "Rechtsgrundlage der Beschränkung", Kind.TEXT, Need.OPTIONAL,
+          "Nur wenn der Zugang nicht öffentlich ist: Welche Vorschrift schützt die Daten? z. B. „Art. 6 DSGVO“, "
+          "„§ 16 BStatG (Statistikgeheimnis)“, „Geschäftsgeheimnis (§ 2 GeschGehG)“.", width=30, since="2026.2"),
+    Field("reuse_conditions", "AE", "Bedingungen der Weiterverwendung", Kind.LONGTEXT, Need.OPTIONAL,
+          "Nur wenn der Zugang nicht öffentlich ist: Unter welchen Bedingungen können andere die Daten auf Anfrage "
+          "nutzen? z. B. „nur anonymisierte Auszüge, auf schriftlichen Antrag, gebührenpflichtig“.",
+          width=34, since="2026.2"),
+    Field("protected_listing", "AF", "Im Verzeichnis geschützter Daten", Kind.CODE, Need.OPTIONAL,
+          "Nur bei nicht öffentlichem Zugang: Darf der Datenbestand mit Titel und Beschreibung im öffentlichen "
+          "Verzeichnis geschützter Daten stehen, damit andere eine Nutzung beantragen können? „nein“, wenn schon "
+          "Titel oder Beschreibung Schützenswertes verraten.",
+          vocabulary="protected_listing", width=20, since="2026.2"),
 )
 
 BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
@@ -126,6 +154,14 @@ EXPORT_KEYS: tuple[str, ...] = (
     "temporal_end", "spatial", "last_updated", "hvd_category", "publish_proposal", "remarks", "status",
     "quality_score",
 )
+
+# The keys of the fields added to the survey after its first version: an entry stored before they
+# existed has them empty, and empty they do not change its content hash (catalog.inventory).
+LATER_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS if f.since)
+
+# The keys of an entry's record inside inventur: the export's, then those of the later survey columns
+# (Z to AF, template 2026.2), which `inventur export --all-fields` adds.
+RECORD_KEYS: tuple[str, ...] = EXPORT_KEYS + LATER_KEYS
 
 # Yes/no answers for the three-valued survey questions (SURVEY.md: ja, Ja, j, x, yes, nein, n, no, -).
 YES_WORDS = frozenset({"ja", "j", "x", "yes", "y", "true", "wahr", "1", "✓", "✔"})

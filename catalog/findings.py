@@ -204,6 +204,57 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "oder Ziffern. Bitte ein aussagekräftigeres Schlagwort angeben.",
         "Keyword {value!r} is not published: portals need at least two letters or digits.",
     ),
+    # High-Value Datasets (catalog.hvd): what Regulation (EU) 2023/138 asks and the entry does not meet yet
+    "hvd-not-public": (
+        "warning",
+        "Hochwertiger Datensatz ({category}): Er muss öffentlich zugänglich sein, angegeben ist „{value}“. Bitte "
+        "prüfen, ob die High-Value-Kategorie oder der Zugang stimmt.",
+        "High-value dataset ({category_en}) must be public; access is {value!r}.",
+    ),
+    "hvd-licence": (
+        "warning",
+        "Hochwertiger Datensatz ({category}): Die Lizenz muss mindestens so frei sein wie CC BY 4.0, z. B. "
+        "„Datenlizenz Deutschland – Zero – 2.0“ oder „Datenlizenz Deutschland – Namensnennung – 2.0“. {problem}",
+        "High-value dataset ({category_en}) needs a licence at least as permissive as CC BY 4.0: {problem_en}.",
+    ),
+    "hvd-format": (
+        "warning",
+        "Hochwertiger Datensatz ({category}): Die Daten müssen in einem maschinenlesbaren Format bereitstehen, "
+        "{examples}{given}.",
+        "High-value dataset ({category_en}) needs a machine-readable format{given_en}.",
+    ),
+    "hvd-bulk-download": (
+        "warning",
+        "Hochwertiger Datensatz ({category}): Er muss als Ganzes herunterladbar sein. Bitte unter "
+        "„Download-Adresse (Gesamtdatei)“ die Adresse der Datei eintragen.",
+        "High-value dataset ({category_en}) needs a bulk download: no URL of a file with the whole dataset.",
+    ),
+    "hvd-api": (
+        "warning",
+        "Hochwertiger Datensatz ({category}): Er muss über eine Schnittstelle (API) abrufbar sein. Bitte unter "
+        "„Schnittstelle (API): Adresse“ ihre Adresse eintragen; gibt es keine, klären wir gemeinsam, wie eine "
+        "entstehen kann.",
+        "High-value dataset ({category_en}) must be served by an API: none is given.",
+    ),
+    "hvd-metadata": (
+        "warning",
+        "Hochwertiger Datensatz ({category}): Für die Meldung an die EU fehlt „{label}“. {hint}",
+        "High-value dataset ({category_en}): HVD metadata incomplete, {label_en} is missing.",
+    ),
+    "hvd-contact": (
+        "warning",
+        "Hochwertiger Datensatz ({category}): Er braucht eine gültige Kontakt-E-Mail, am besten ein "
+        "Funktionspostfach.",
+        "High-value dataset ({category_en}) needs a valid contact e-mail address.",
+    ),
+    # the list of protected data (Data Governance Act, Art. 8; catalog.protected)
+    "legal-basis-missing": (
+        "warning",
+        "Der Zugang ist nicht öffentlich: Bitte unter „Rechtsgrundlage der Beschränkung“ die Vorschrift nennen, "
+        "die die Daten schützt (z. B. „Art. 6 DSGVO“). Sie steht im Verzeichnis geschützter Daten.",
+        "Access is not public but no legal basis of the restriction is given (the list of protected data "
+        "names it).",
+    ),
     # publish
     "ckan-rejected": (
         "warning",

@@ -15,21 +15,25 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from catalog.fields import BY_KEY, EXPORT_KEYS, FIELDS
+from catalog.fields import BY_KEY, FIELDS, LATER_KEYS, RECORD_KEYS
 from catalog.findings import SEVERITY_ORDER, Finding
 from catalog.models import Base, Entry, EntryVersion, FindingRow, IdentifierCounter, Run, utcnow
 from catalog.organisation import Organisation
 
 # The values that make up an entry's content (what a version records and the content hash covers).
 CONTENT_KEYS: tuple[str, ...] = (*(f.key for f in FIELDS if f.key != "identifier"), "spatial_scope")
+_LATER = frozenset(LATER_KEYS)
 
 # Review states after which a change of content goes back to review (a decision was about another version).
 _DECIDED_STATES = frozenset({"approved", "published", "rejected", "withdrawn"})
 
 
 def content_hash(values: Mapping[str, Any]) -> str:
-    """A stable hash of an entry's content (order of keys and list items as given)."""
-    body = {k: values.get(k) for k in CONTENT_KEYS}
+    """A stable hash of an entry's content (order of keys and list items as given).
+
+    The fields added to the survey later (``LATER_KEYS``) count only when they hold a value, so that an
+    entry stored before they existed keeps its hash (and its review decision) when it is read again."""
+    body = {k: values.get(k) for k in CONTENT_KEYS if k not in _LATER or values.get(k) not in (None, "", [])}
     text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -210,9 +214,10 @@ def _column_value(key: str, value: Any) -> Any:
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
-    """The entry with exactly the keys of ``inventur export --format jsonl`` (SURVEY.md)."""
+    """The entry as a record: the keys of ``inventur export --format jsonl`` (SURVEY.md), then those of the
+    later survey columns (``catalog.fields.RECORD_KEYS``)."""
     record: dict[str, Any] = {}
-    for key in EXPORT_KEYS:
+    for key in RECORD_KEYS:
         value = getattr(entry, key)
         spec = BY_KEY.get(key)
         if spec is not None and spec.is_list:

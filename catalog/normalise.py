@@ -118,7 +118,7 @@ def _code(ctx: _Context, text: str) -> str | None:
     assert scheme is not None
     if clean_key(text) in ctx.spec.none_words:
         return None
-    if scheme in ("personal_data", "third_party_rights", "publish_proposal"):
+    if scheme in ("personal_data", "third_party_rights", "publish_proposal", "protected_listing"):
         key = clean_key(text)
         if key in YES_WORDS or key in NO_WORDS:
             value = "yes" if key in YES_WORDS else "no"

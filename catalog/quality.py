@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from catalog.dcat import is_download_url, media_type
+from catalog.dcat import bulk_download_url, media_type
 from catalog.vocabulary import vocabularies
 
 Status = Literal["yes", "no", "not checked"]
@@ -87,9 +87,14 @@ def band(total: int) -> str:
 
 
 def urls_to_check(record: Mapping[str, Any]) -> list[str]:
-    """The URLs whose answer the score needs (the access URL, which is also the download URL if any)."""
-    url = record.get("access_url")
-    return [url] if url else []
+    """The URLs whose answer the score needs: the access URL and the download URL (the survey's own, or the
+    access URL when it is a direct download)."""
+    return list(dict.fromkeys(u for u in (_access(record), bulk_download_url(record)) if u))
+
+
+def _access(record: Mapping[str, Any]) -> str | None:
+    """The access URL of the entry's distributions (its download, when that is its only URL)."""
+    return record.get("access_url") or record.get("download_url") or None
 
 
 def _codes(values: Sequence[str] | None) -> list[str]:
@@ -121,11 +126,13 @@ def score(
     mark("spatial", bool(record.get("spatial")))
     mark("temporal", bool(record.get("temporal_start") or record.get("temporal_end")))
 
-    access: str | None = record.get("access_url") or None
+    access = _access(record)
     codes = _codes(record.get("formats"))
     concepts = [vocab["file_type"].get(f) for f in record.get("formats") or []]
-    download = access is not None and any(is_download_url(access, c) for c in codes)
+    download_url = bulk_download_url(record)
+    download = download_url is not None
     check = (urls or {}).get(access) if access else None
+    loaded = (urls or {}).get(download_url) if download_url else None
     if not access:
         mark("access_url_answers", False)
     else:
@@ -134,7 +141,7 @@ def score(
     if not download:
         mark("download_url_answers", False)
     else:
-        mark("download_url_answers", None if urls is None else bool(check and check.answers))
+        mark("download_url_answers", None if urls is None else bool(loaded and loaded.answers))
 
     mark("format", bool(codes))
     mark("media_type", any(media_type(c) for c in codes))
@@ -153,8 +160,8 @@ def score(
     mark("publisher", has_publisher)
 
     mark("rights", False)  # dct:rights is not part of the DCAT-AP.de export
-    if download and check is not None:
-        mark("byte_size", check.content_length is not None)
+    if download and loaded is not None:
+        mark("byte_size", loaded.content_length is not None)
     else:
         mark("byte_size", None if download and urls is None else False)
     mark("issued", bool(record.get("issued")))

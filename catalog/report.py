@@ -26,6 +26,9 @@ the same numbers and words. A figure is computed for one city (``city``) or the 
   city has an entry of the same kind of data with the same topic, as *similar* when the city's
   topic is at least :data:`catalog.validation_similarity.SIMILAR_IN_OTHER_CITY` similar, and as
   missing otherwise. Listed are the kinds missing in at least one city.
+- **High-Value Datasets** (``catalog.hvd``): per HVD category the entries that meet everything
+  Regulation (EU) 2023/138 asks (open, machine-readable, bulk download, API, HVD metadata, contact),
+  those that do not and which requirements they miss, and each entry that is not ready with why.
 - **Trend** across campaigns, in the order they started: departments surveyed and answering, entries
   in the inventory and the publishable share at the end of each campaign (when the next one started;
   the latest campaign shows the current inventory). Earlier states are rebuilt from the stored
@@ -43,6 +46,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from catalog.hvd import HvdFigures, hvd_figures
 from catalog.models import (
     Campaign,
     Delivery,
@@ -164,6 +168,14 @@ FINDING_LABELS: dict[str, str] = {
     "remote-gone": "in der Quelle nicht mehr vorhanden",
     "remote-record-skipped": "Datensatz der Quelle nicht übernommen",
     "harvest-incomplete": "Quelle nicht vollständig gelesen",
+    "hvd-not-public": "hochwertiger Datensatz nicht öffentlich",
+    "hvd-licence": "hochwertiger Datensatz: Lizenz nicht frei genug",
+    "hvd-format": "hochwertiger Datensatz: kein maschinenlesbares Format",
+    "hvd-bulk-download": "hochwertiger Datensatz: kein Gesamtdownload",
+    "hvd-api": "hochwertiger Datensatz: keine Schnittstelle (API)",
+    "hvd-metadata": "hochwertiger Datensatz: HVD-Metadaten unvollständig",
+    "hvd-contact": "hochwertiger Datensatz: keine Kontaktstelle",
+    "legal-basis-missing": "Rechtsgrundlage der Beschränkung fehlt",
 }
 
 NO_THEME = "ohne Thema"
@@ -384,6 +396,7 @@ class ReportFigures:
     kinds: list[KindPresence]
     trend: list[CampaignPoint]
     campaigns: list[str] = field(default_factory=list)
+    hvd: HvdFigures | None = None
 
     @property
     def entries(self) -> int:
@@ -903,6 +916,7 @@ def report_figures(
         kinds=kinds if kinds is not None else kinds_across_cities(session, organisation),
         trend=campaign_trend(session, organisation, city=city, current=publication),
         campaigns=names,
+        hvd=hvd_figures(session, city=city),
     )
 
 

@@ -65,6 +65,9 @@ DECISION_LABELS: dict[str, str] = {
     REOPEN: "wieder geöffnet",
     CLEAR_RIGHTS: "Rechte Dritter geklärt",
     PUBLISH: "veröffentlicht",
+    # the list of protected data (catalog.protected)
+    "admit-protected": "ins Verzeichnis geschützter Daten aufgenommen",
+    "exclude-protected": "aus dem Verzeichnis geschützter Daten herausgenommen",
 }
 
 _APPROVABLE = frozenset({"ready", "rejected", "withdrawn"})

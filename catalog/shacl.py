@@ -281,6 +281,45 @@ def _result(graph: Graph, result: Node) -> ShaclResult:
     )
 
 
+HVD_SHAPES = "hvd-SHACL.ttl"
+"""The file of the DCAT-AP HVD shapes in their release folder (beside it: the same rules split in two, and
+SEMIC's examples, which are data, not shapes)."""
+
+
+def is_hvd_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds the DCAT-AP HVD shapes (rather than a DCAT-AP.de profile)."""
+    return (Path(folder) / HVD_SHAPES).is_file()
+
+
+def validate_hvd(data: Graph | Path, hvd_dir: Path) -> ShaclReport:
+    """Validate ``data`` against the DCAT-AP HVD 3.0.0 shapes of ``hvd_dir`` (``hvd-SHACL.ttl``).
+
+    The HVD release brings no ontologies and no code lists: the data must type the nodes it links (licence
+    documents, concepts, contact points), which the export does for HVD datasets. RDFS inference makes
+    every resource an ``rdfs:Resource``, as the range checks of the shapes expect. Every HVD shape targets
+    all datasets, so validate the HVD part of a catalog (``inventur dcat export --scope hvd``), not all of
+    it. Raises ``FileNotFoundError`` when the shapes are missing.
+    """
+    from pyshacl import validate as pyshacl_validate
+
+    shapes_file = Path(hvd_dir) / HVD_SHAPES
+    if not shapes_file.is_file():
+        raise FileNotFoundError(f"DCAT-AP HVD shapes not found: {shapes_file}")
+    shapes = _load((shapes_file,))
+    if isinstance(data, Graph):
+        data_graph = _copy(data)
+    else:
+        data_graph = Graph()
+        data_graph.parse(Path(data), format=guess_format(str(data)) or "turtle")
+    triples = len(data_graph)
+    started = time.perf_counter()
+    _conforms, results_graph, _text = pyshacl_validate(
+        data_graph, shacl_graph=shapes, inference="rdfs", allow_warnings=True, advanced=True, inplace=True,
+    )
+    return ShaclReport(profile=Path(hvd_dir).name, results=_results(results_graph),
+                       seconds=time.perf_counter() - started, data_triples=triples)
+
+
 def validate(
     data: Graph | Path,
     shapes_dir: Path,

@@ -23,7 +23,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -351,6 +351,22 @@ def _entry(index: int, record: Mapping[str, Any], location: _Location) -> Entry 
     )
 
 
+def duty_findings(rows: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, Finding]]:
+    """What the law asks of a record beyond the survey's own rules: the readiness of a High-Value Dataset
+    (``catalog.hvd``) and the legal basis a restricted holding needs on the list of protected data
+    (``catalog.protected``); per record index."""
+    from catalog.hvd import hvd_findings
+    from catalog.protected import PROTECTED_ACCESS, listing_findings
+
+    for index, row in enumerate(rows):
+        if _blank(row.get("hvd_category")) and row.get("access_rights") not in PROTECTED_ACCESS:
+            continue
+        plain = {key: (list(_items(value)) if _is_sequence(value) else (None if _blank(value) else value))
+                 for key, value in row.items()}
+        for found in (*hvd_findings(plain), *listing_findings(plain)):
+            yield index, found
+
+
 def _rows(records: Sequence[Mapping[str, Any]] | pd.DataFrame) -> list[Mapping[str, Any]]:
     """The records as a list of mappings (a data frame gives one mapping per row)."""
     import pandas as pd
@@ -399,7 +415,7 @@ def validate_records(
 ) -> ValidationResult:
     """Validate normalised entries; every data problem becomes a finding on its entry and cell.
 
-    ``records`` are normalised entries (the keys of ``catalog.fields.EXPORT_KEYS``; optional ``_file``,
+    ``records`` are normalised entries (the keys of ``catalog.fields.RECORD_KEYS``; optional ``_file``,
     ``_sheet``, ``_row`` say where each was read from) as mappings or as a data frame. ``today`` is the
     reference date for "not in the future" (default: the current date). With ``docs_dir`` the run's
     Data Docs are written to ``docs_dir/<run_name>/`` (``run_name`` defaults to a time stamp; an earlier
@@ -430,6 +446,9 @@ def validate_records(
                 placed.append((index, _COLUMN_ORDER[rule.field], rule.code, found))
     entries = [_entry(i, row, locations[i]) for i, row in enumerate(rows)]
     for index, found in cross_entry_findings(e for e in entries if e is not None):
+        field = found.field or "title"
+        placed.append((index, _COLUMN_ORDER[field], found.code, locations[index].place(found, field)))
+    for index, found in duty_findings(rows):
         field = found.field or "title"
         placed.append((index, _COLUMN_ORDER[field], found.code, locations[index].place(found, field)))
     placed.sort(key=lambda item: item[:3])

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from catalog.fields import BY_KEY, EXPORT_KEYS
+from catalog.fields import BY_KEY, RECORD_KEYS
 from catalog.inventory import EntryRef, add_findings_of, finish_run, start_run
 from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile, Run
 
@@ -58,7 +58,7 @@ def _records(session: Session, city: str | None) -> tuple[list[dict[str, Any]], 
 
     Read as plain rows (no ORM objects): validation touches every entry, and the ORM's bookkeeping
     for tens of thousands of objects costs more than the checks themselves."""
-    columns = [getattr(Entry, key) for key in EXPORT_KEYS]
+    columns = [getattr(Entry, key) for key in RECORD_KEYS]
     query = (
         select(Entry.id, Entry.version, Entry.spatial_scope, *columns,
                EntryVersion.sheet, EntryVersion.row, ReceivedFile.original_name)
@@ -67,11 +67,11 @@ def _records(session: Session, city: str | None) -> tuple[list[dict[str, Any]], 
         .where(_scope(city))
         .order_by(Entry.city, Entry.department, Entry.identifier)
     )
-    lists = [key for key in EXPORT_KEYS if BY_KEY.get(key) is not None and BY_KEY[key].is_list]
+    lists = [key for key in RECORD_KEYS if BY_KEY.get(key) is not None and BY_KEY[key].is_list]
     records, entries = [], []
     for row in session.execute(query):
         values = row._mapping
-        record = {key: values[key] for key in EXPORT_KEYS}
+        record = {key: values[key] for key in RECORD_KEYS}
         for key in lists:
             record[key] = list(record[key] or [])
         record.update({"_file": values["original_name"], "_sheet": values["sheet"], "_row": values["row"]})

@@ -81,6 +81,9 @@ class Concept:
     url: str | None = None
     non_proprietary: bool | None = None
     machine_readable: bool | None = None
+    hvd: bool | None = None  # a licence at least as permissive as CC BY 4.0 (Regulation (EU) 2023/138)
+    file_type: str | None = None  # an interface kind's EU file-type code (WMS -> WMS_SRVC)
+    standard: str | None = None  # the specification an interface kind conforms to
 
     @property
     def value(self) -> str:
@@ -279,6 +282,9 @@ def _concepts(name: str, rows: Iterable[dict[str, object]]) -> tuple[Concept, ..
                 url=row.get("url") or None,  # type: ignore[arg-type]
                 non_proprietary=row.get("non_proprietary"),  # type: ignore[arg-type]
                 machine_readable=row.get("machine_readable"),  # type: ignore[arg-type]
+                hvd=row.get("hvd"),  # type: ignore[arg-type]
+                file_type=row.get("file_type") or None,  # type: ignore[arg-type]
+                standard=row.get("standard") or None,  # type: ignore[arg-type]
             )
         )
     return tuple(out)

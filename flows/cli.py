@@ -174,22 +174,27 @@ def departments(app: App, city: str | None, fmt: str) -> None:
 @click.option("--city", type=CITY_CHOICE, help="Only this city.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (required for xlsx).")
+@click.option("--all-fields", is_flag=True,
+              help="Also the survey's later columns (download_url, api_url, ..., protected_listing), after the "
+              "keys of the survey contract.")
 @pass_app
-def export(app: App, city: str | None, fmt: str, out: Path | None) -> None:
+def export(app: App, city: str | None, fmt: str, out: Path | None, all_fields: bool) -> None:
     """Export the inventory, one record per entry, with coded values as URIs."""
     from catalog.export import write_csv, write_jsonl, write_xlsx
-    from catalog.fields import EXPORT_KEYS
+    from catalog.fields import EXPORT_KEYS, RECORD_KEYS
     from catalog.inventory import entry_record, iter_entries
 
     if fmt == "xlsx" and out is None:
         fail("--format xlsx needs --out FILE")
+    keys = RECORD_KEYS if all_fields else EXPORT_KEYS
     with app.store.session() as session:
-        records = (entry_record(e) for e in iter_entries(session, city=city))
+        records = ({key: record[key] for key in keys}
+                   for record in (entry_record(e) for e in iter_entries(session, city=city)))
         if fmt == "xlsx":
             assert out is not None
-            count = write_xlsx(records, out, EXPORT_KEYS, sheet="Inventar")
+            count = write_xlsx(records, out, keys, sheet="Inventar")
         else:
-            writer: Callable[..., int] = write_jsonl if fmt == "jsonl" else (lambda r, f: write_csv(r, f, EXPORT_KEYS))
+            writer: Callable[..., int] = write_jsonl if fmt == "jsonl" else (lambda r, f: write_csv(r, f, keys))
             if out is None:
                 count = writer(records, sys.stdout)
             else:
@@ -301,6 +306,7 @@ def db_upgrade(app: App) -> None:
 from flows import (  # noqa: E402  (command modules register themselves)
     cli_demo,
     cli_harvest,
+    cli_hvd,
     cli_portal,
     cli_publish,
     cli_report,
@@ -309,7 +315,8 @@ from flows import (  # noqa: E402  (command modules register themselves)
     cli_survey,
 )
 
-for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish, cli_shapes):
+for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish, cli_shapes,
+                cli_hvd):
     _module.register(cli)
 
 

@@ -194,6 +194,7 @@ def _decide(
     Unknown identifiers, an empty reviewer name or a missing comment stop the command before anything
     is decided (exit code 2).
     """
+    from catalog.protected import ListingRefused
     from catalog.review import (
         ApprovalRefused,
         InvalidInput,
@@ -222,7 +223,7 @@ def _decide(
         for identifier in identifiers:
             try:
                 result = action(session, identifier, reviewer, comment)
-            except ApprovalRefused as exc:
+            except (ApprovalRefused, ListingRefused) as exc:
                 refused += 1
                 click.echo(f"refused: {exc}", err=True)
                 click.echo(f"  ({exc.message_de})", err=True)
@@ -231,7 +232,9 @@ def _decide(
                 refused += 1
                 click.echo(f"refused: {exc}", err=True)
                 continue
-            if result.recorded:
+            if result.recorded and result.decision in ("admit-protected", "exclude-protected"):
+                click.echo(f"{result.identifier}: {result.decision} (version {result.version})")
+            elif result.recorded:
                 click.echo(f"{result.identifier}: {result.state_from} -> {result.state_to} (version {result.version})")
                 if result.waiting:
                     click.echo(f"  not on the portal yet: {result.note}; it is published once the department "
@@ -304,6 +307,53 @@ def review_withdraw(app: App, identifiers: tuple[str, ...], reviewer: str, comme
     from catalog.review import withdraw
 
     _decide(app, identifiers, withdraw, reviewer, comment, comment_required=True)
+
+
+@review.command("admit")
+@click.argument("identifiers", nargs=-1, required=True)
+@_BY
+@click.option("--comment", help="Why (optional).")
+@pass_app
+def review_admit(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str | None) -> None:
+    """Admit restricted or non-public entries to the list of protected data (DGA Art. 8); refused (exit 1)
+    where a hard rule keeps an entry out (public, the department refused a listing, open errors, gone)."""
+    from catalog.protected import admit
+
+    _decide(app, identifiers, admit, reviewer, comment, comment_required=False)
+
+
+@review.command("exclude")
+@click.argument("identifiers", nargs=-1, required=True)
+@_BY
+@click.option("--comment", required=True, help="Why the entries stay off the list (required).")
+@pass_app
+def review_exclude(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str) -> None:
+    """Keep entries off the list of protected data (e.g. when the description itself reveals protected facts)."""
+    from catalog.protected import exclude
+
+    _decide(app, identifiers, exclude, reviewer, comment, comment_required=True)
+
+
+@review.command("protected")
+@click.option("--city", type=CITY_CHOICE, help="Only this city.")
+@click.option("--listing", "states", type=click.Choice(["undecided", "admitted", "excluded", "blocked"]), multiple=True,
+              help="Only entries in this state on the list (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@pass_app
+def review_protected(app: App, city: str | None, states: tuple[str, ...], fmt: str) -> None:
+    """List the restricted and non-public entries: admitted to the list of protected data, excluded,
+    undecided, or blocked by a hard rule (and which)."""
+    from catalog.protected import listings
+
+    with app.store.session() as session:
+        records = [item.as_record() for item in listings(session, city=city) if not states or item.state in states]
+    if fmt == "jsonl":
+        _jsonl(records)
+        return
+    _show(app, f"{len(records)} restricted or non-public entries",
+          ["identifier", "department", "access", "version", "listing", "blockers", "decided by", "title"],
+          ((r["identifier"], r["department"], (r["access_rights"] or "").rsplit("/", 1)[-1], r["version"],
+            r["listing"], ", ".join(r["blockers"]), r["decided_by"], r["title"]) for r in records))
 
 
 @review.command("export")

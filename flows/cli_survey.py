@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -157,12 +158,35 @@ def dcat() -> None:
 @click.option("--city", type=CITY_CHOICE, help="Only this city's datasets (its own catalog).")
 @click.option("--base-uri", help="Base of dataset URIs (default: INVENTUR_CKAN_URL, else http://localhost).")
 @click.option("--all-entries", is_flag=True, help="Export every entry, not only the publishable ones (for checks).")
+@click.option("--scope", type=click.Choice(["open", "hvd", "protected"]), default="open", show_default=True,
+              help="open: the publishable entries; hvd: those of them with an HVD category; protected: the list "
+                   "of protected data (DGA Art. 8) of the entries `review admit` admitted.")
+@click.option("--request-url", help="With --scope protected: the page where re-use is requested (default: the "
+                                    "city's homepage); every distribution points there.")
+@click.option("--request-email", help="With --scope protected: the functional mailbox re-use requests go to (default: "
+                                      "the department's published one, else the city's open-data team's).")
 @pass_app
-def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str | None, all_entries: bool) -> None:
-    """Export the publishable entries as a DCAT-AP.de catalog GovData can harvest."""
+def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str | None, all_entries: bool,
+                scope: str, request_url: str | None, request_email: str | None) -> None:
+    """Export the publishable entries as a DCAT-AP.de catalog GovData can harvest (or, with --scope, their
+    High-Value Datasets, or the list of protected data for a single information point)."""
+    from catalog.normalise import EMAIL_PATTERN
     from flows.steps import export_catalog
 
-    result = export_catalog(app.services, out, fmt=fmt, city=city, base_uri=base_uri, publishable_only=not all_entries)
+    if all_entries and scope == "protected":
+        fail("--all-entries does not apply to --scope protected: the list holds what the review admitted")
+    if (request_url is not None or request_email is not None) and scope != "protected":
+        fail("--request-url and --request-email apply to --scope protected only")
+    if request_url is not None and not re.match(r"(?i)^https?://\S+$", request_url):
+        fail(f"--request-url must be an http(s) URL, got {request_url!r}")
+    if request_email is not None and not EMAIL_PATTERN.match(request_email.removeprefix("mailto:")):
+        fail(f"--request-email must be an e-mail address, got {request_email!r}")
+    try:
+        result = export_catalog(app.services, out, fmt=fmt, city=city, base_uri=base_uri,
+                                publishable_only=not all_entries, scope=scope, request_url=request_url,
+                                request_email=request_email.removeprefix("mailto:") if request_email else None)
+    except ValueError as exc:
+        fail(str(exc))
     app.err.print(f"{result['datasets']} datasets written to {out} ({result['skipped']} skipped)")
     for reason, count in result["skipped_by_reason"].items():
         app.err.print(f"  skipped {count}: {reason}")
@@ -170,24 +194,32 @@ def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str |
 
 @dcat.command("validate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--profile", type=click.Choice(["2.0", "3.0"]), default="2.0", show_default=True,
-              help="DCAT-AP.de 2.0 + Konventionen (what GovData checks deliveries with), or 3.0.")
+@click.option("--profile", type=click.Choice(["2.0", "3.0", "hvd"]), default="2.0", show_default=True,
+              help="DCAT-AP.de 2.0 + Konventionen (what GovData checks deliveries with), 3.0, or the DCAT-AP HVD "
+              "shapes (INVENTUR_HVD_SHAPES_DIR).")
 @click.option("--shapes", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A folder of SHACL shapes instead of the profile's folder in INVENTUR_SHAPES_DIR "
               "(`inventur shapes fetch` puts them there).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
 def dcat_validate(app: App, file: Path, profile: str, shapes: Path | None, fmt: str) -> None:
-    """Validate a catalog file with the official DCAT-AP.de shapes; exit 1 on violations."""
+    """Validate a catalog file with the official DCAT-AP.de shapes, or with the DCAT-AP HVD shapes
+    (``--profile hvd``, or ``--shapes`` naming their folder); exit 1 on violations."""
+    from catalog.shacl import is_hvd_folder, validate_hvd
     from catalog.shacl import validate as shacl_validate
     from flows.cli_shapes import how_to_get
 
+    if shapes is None and profile == "hvd":
+        shapes = app.settings.hvd_shapes_dir
+        if shapes is None:
+            fail("no DCAT-AP HVD shapes configured: set INVENTUR_HVD_SHAPES_DIR to a folder with hvd-SHACL.ttl "
+                 "(SEMICeu/DCAT-AP on GitHub, releases/3.0.0-hvd/shacl), or give --shapes")
     shapes = shapes or app.settings.dcat_shapes(f"shapes-{profile}")
     if shapes is None:
         folder = app.settings.shapes_folder()
         fail(f"no DCAT-AP.de {profile} shapes in {folder}: {how_to_get(folder)}")
     try:
-        report = shacl_validate(file, shapes)
+        report = validate_hvd(file, shapes) if is_hvd_folder(shapes) else shacl_validate(file, shapes)
     except FileNotFoundError as exc:
         fail(f"{exc}: {how_to_get(app.settings.shapes_folder())}")
     if fmt == "json":

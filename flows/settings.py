@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         "GovData's validator repository GovDataOfficial/DCAT-AP.de-SHACL-Validation.",
     )
 
+    hvd_shapes_dir: Path | None = Field(
+        default=None,
+        description="The DCAT-AP HVD 3.0.0 SHACL shapes (the folder with hvd-SHACL.ttl, SEMICeu/DCAT-AP "
+        "releases/3.0.0-hvd): `inventur hvd` checks the HVD datasets' metadata against them when set.",
+    )
+
     ckan_dcatde: str | None = Field(
         default=None,
         description="Where the local portal installs GovData's ckanext-dcatde from: a wheel file, or a pip "

@@ -239,32 +239,61 @@ def export_catalog(
     city: str | None = None,
     base_uri: str | None = None,
     publishable_only: bool = True,
+    scope: str = "open",
+    request_url: str | None = None,
+    request_email: str | None = None,
 ) -> dict[str, Any]:
-    """Write the DCAT-AP.de catalog of the publishable entries (of one city, or all three)."""
+    """Write a DCAT-AP.de catalog (of one city, or all three): ``open``, the publishable entries; ``hvd``,
+    those of them with an HVD category (the part the DCAT-AP HVD shapes check); ``protected``, the list of
+    protected data (DGA Art. 8) of the entries the review admitted, with ``request_url`` as the page and
+    ``request_email`` as the mailbox for re-use requests."""
     from collections import Counter
 
-    from catalog.dcat import build_catalog, serialize
+    from catalog.dcat import build_catalog, build_protected_catalog, serialize
     from catalog.review import catalog_records
 
     organisation = services.organisation
-    with services.store.session() as session:
-        records = catalog_records(session, city=city, publishable_only=publishable_only)
     from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
 
     base = base_uri or services.settings.ckan_url or "http://localhost"
-    scope = organisation.city(city).name if city else None
-    export = build_catalog(
-        records, organisation, base_uri=base, city=city,
-        catalog_title=f"Offene Daten: {scope}" if scope else CATALOG_TITLE,  # the portal's, for all three
-        catalog_description=f"Datenbestände von {scope}, aus dem Dateninventar der Städte." if scope
-        else CATALOG_DESCRIPTION,
-        publisher_name=None if city else CATALOG_PUBLISHER,
-    )
+    name = organisation.city(city).name if city else "München, Augsburg und Nürnberg"
+    publisher = None if city else CATALOG_PUBLISHER
+    if scope == "protected":
+        from catalog.protected import protected_records
+
+        with services.store.session() as session:
+            records = protected_records(session, city=city)
+        export = build_protected_catalog(
+            records, organisation, base_uri=base, city=city, request_url=request_url, request_email=request_email,
+            publisher_name=publisher,
+            catalog_title=f"Verzeichnis geschützter Daten: {name}",
+            catalog_description=(
+                f"Nicht offene Datenbestände von {name}, die auf Antrag weiterverwendet werden können "
+                "(Data Governance Act, Verordnung (EU) 2022/868, Art. 8): Beschreibung, Rechtsgrundlage der "
+                "Beschränkung, Bedingungen der Weiterverwendung und wohin Anfragen gehen. Die Daten selbst "
+                "sind nicht enthalten."),
+        )
+    else:
+        with services.store.session() as session:
+            records = catalog_records(session, city=city, publishable_only=publishable_only)
+        if scope == "hvd":
+            records = [r for r in records if r.get("hvd_category")]
+        hvd_title = " (hochwertige Datensätze)" if scope == "hvd" else ""
+        hvd_description = (" Nur die hochwertigen Datensätze (Durchführungsverordnung (EU) 2023/138)."
+                           if scope == "hvd" else "")
+        export = build_catalog(
+            records, organisation, base_uri=base, city=city,
+            # for all three cities the portal's own catalog title and description
+            catalog_title=(f"Offene Daten: {name}" if city else CATALOG_TITLE) + hvd_title,
+            catalog_description=(f"Datenbestände von {name}, aus dem Dateninventar der Städte." if city
+                                 else CATALOG_DESCRIPTION) + hvd_description,
+            publisher_name=publisher,
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(serialize(export.graph, fmt))  # type: ignore[arg-type]
     reasons = Counter(s.reason for s in export.skipped)
     return {"datasets": len(export.datasets), "skipped": len(export.skipped), "skipped_by_reason": dict(reasons),
-            "path": str(out)}
+            "path": str(out), "scope": scope}
 
 
 def quality_step(
@@ -292,3 +321,32 @@ def quality_step(
                 f" (DCAT-AP.de shapes not in {settings.shapes_folder()}: shape indicator not checked; "
                 "`inventur shapes fetch` gets them)"))
     return report
+
+
+@dataclass
+class HvdOverview:
+    """What ``inventur hvd`` shows: the HVD entries with their readiness, and the shapes' verdict when checked."""
+
+    figures: Any  # catalog.hvd.HvdFigures
+    shapes: dict[str, list[str]] | None = None
+    shapes_dir: Path | None = None
+
+
+def hvd_step(services: Services, *, city: str | None = None, shapes: bool | None = None,
+             base_uri: str | None = None) -> HvdOverview:
+    """The High-Value Datasets of the inventory (of one city, or all) with what each still lacks; with the
+    DCAT-AP HVD shapes of ``INVENTUR_HVD_SHAPES_DIR`` (``shapes`` None: when set) their export is checked too."""
+    from catalog.hvd import hvd_figures, shape_violations
+
+    folder = services.settings.hvd_shapes_dir
+    check = (folder is not None) if shapes is None else shapes
+    with services.store.session() as session:
+        figures = hvd_figures(session, city=city)
+        verdict = None
+        if check:
+            if folder is None:
+                raise FileNotFoundError("no DCAT-AP HVD shapes: set INVENTUR_HVD_SHAPES_DIR to the folder with "
+                                        "hvd-SHACL.ttl (SEMICeu/DCAT-AP, releases/3.0.0-hvd)")
+            base = base_uri or services.settings.ckan_url or "http://localhost"
+            verdict = shape_violations(session, services.organisation, folder, city=city, base_uri=base)
+    return HvdOverview(figures, verdict, folder if check else None)

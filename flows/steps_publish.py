@@ -247,7 +247,7 @@ def read_entry_states(session: Session, *, cities: Sequence[str], portal: str) -
     """The entries of ``cities`` with what the planner needs, read in bulk (a few queries, not per entry)."""
     from sqlalchemy import func, select
 
-    from catalog.fields import EXPORT_KEYS
+    from catalog.fields import RECORD_KEYS
     from catalog.inventory import iter_entries
     from catalog.models import EntryVersion, Publication, ReviewDecision
     from catalog.publish_plan import OPEN_STATES, ApprovedVersion, EntryState
@@ -295,7 +295,7 @@ def read_entry_states(session: Session, *, cities: Sequence[str], portal: str) -
         approved = None
         if entry.id in approved_data:
             data, created = approved_data[entry.id]
-            record = {key: data.get(key) for key in EXPORT_KEYS}
+            record = {key: data.get(key) for key in RECORD_KEYS}
             record.update(identifier=entry.identifier, city=entry.city, department=entry.department,
                           status=entry.status, quality_score=entry.quality_score,
                           issued=_iso(entry.created_at), modified=_iso(created))

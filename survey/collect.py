@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from catalog.fields import BY_KEY
+from catalog.fields import BY_KEY, LATER_KEYS
 from catalog.findings import Finding, finding
 from catalog.inventory import (
     EntryRef,
@@ -41,7 +41,7 @@ from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
 from catalog.store import Store
 from survey.reader import ENTRY_SHEET, RawRow, WorkbookUnreadable, read_workbook
 from survey.safety import file_digest, inspect_file
-from survey.signature import TEMPLATE_VERSION, Meta, verify
+from survey.signature import READABLE_VERSIONS, TEMPLATE_VERSION, Meta, verify
 
 READ_STAGES = ("read", "normalise")
 
@@ -244,7 +244,9 @@ class Collector:
         read = [(raw, self.normaliser.record(raw.values)) for raw in book.rows]
         outcome.timed("normalise", started)
         started = time.perf_counter()
-        self._store_rows(session, received, read, outcome, run_id, file_findings)
+        # columns added to the survey after the workbook's template version: their values stay as they were
+        kept = tuple(k for k in LATER_KEYS if k not in book.columns)
+        self._store_rows(session, received, read, outcome, run_id, file_findings, kept)
         outcome.timed("store", started)
         received.status = "read"
         received.rows = outcome.rows
@@ -260,7 +262,7 @@ class Collector:
             return finding("signature-invalid", reason=str(exc))
         if not verify(meta, self.secret_for(meta.city)):
             return finding("signature-invalid", reason=f"signature does not match {meta.city}/{meta.department}")
-        if meta.survey_version != TEMPLATE_VERSION:
+        if meta.survey_version not in READABLE_VERSIONS:
             return finding("template-outdated", value=meta.survey_version, current=TEMPLATE_VERSION)
         return None
 
@@ -280,7 +282,7 @@ class Collector:
             )
 
     def _store_rows(self, session: Session, received: ReceivedFile, read: list[tuple[RawRow, Normalised]], outcome: FileOutcome,
-                    run_id: int | None, file_findings: list[Finding]) -> None:
+                    run_id: int | None, file_findings: list[Finding], kept: tuple[str, ...] = ()) -> None:
         city, department = received.city or "", received.department or ""
         geocoding = self.organisation.city(city).geocoding_uri
         where = {"file": outcome.name, "sheet": ENTRY_SHEET, "city": city, "department": department}
@@ -310,6 +312,8 @@ class Collector:
                 rows.append((NewEntry(identifier, values, source, _jsonable(raw.values)), cell_findings))
                 continue
             seen.add(identifier)
+            for key in kept:
+                values[key] = getattr(known[identifier], key)
             result = save_entry(session, values, identifier=identifier, existing=known[identifier], city=city,
                                 department=department, organisation=self.organisation, raw=_jsonable(raw.values), source=source)
             outcome.updated += int(result.changed)

@@ -197,7 +197,7 @@ def read_workbook(path: Path, *, file_name: str | None = None) -> ReadWorkbook:
     where = {"file": shown, "sheet": sheet_name}
     result.columns = {spec.key: column_letter(col) for col, spec in label_columns.items()}
     for spec in FIELDS:
-        if spec.key not in result.columns and spec.key != "identifier":
+        if spec.key not in result.columns and spec.key != "identifier" and not _added_later(spec, meta):
             result.findings.append(
                 finding("missing-column", label=spec.label, field=spec.key).at(**where, row=header + 1)
             )
@@ -221,6 +221,20 @@ def read_workbook(path: Path, *, file_name: str | None = None) -> ReadWorkbook:
             finding("formula-in-cell", value=cached or "", field=by_column.get(letter)).at(**where, row=number, column=letter)
         )
     return result
+
+
+def _added_later(spec: Field, meta: Meta | None) -> bool:
+    """The column came with a newer template than the workbook's: its absence is no problem."""
+    if spec.since is None or meta is None:
+        return False
+    return _version(meta.survey_version) < _version(spec.since)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return ()
 
 
 def _data_rows(rows: list[list[Any]], header: int) -> Iterator[tuple[int, list[Any]]]:

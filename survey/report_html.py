@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from catalog.hvd import category_label, requirement_labels
 from catalog.localtime import local_text, to_local
 from catalog.report import (
     MISSING,
@@ -444,6 +445,53 @@ def _findings(f: ReportFigures) -> str:
     return "".join(out)
 
 
+MAX_HVD_ROWS = 300
+"""Rows of the table of HVD entries that are not ready shown on the page; the workbook has all of them."""
+
+
+def _hvd(f: ReportFigures) -> str:
+    h = f.hvd
+    out = ['<section id="hvd"><h2>Hochwertige Datensätze (HVD): bereit oder nicht, und warum</h2>',
+           '<p class="lead">Für Daten der sechs Kategorien der Durchführungsverordnung (EU) 2023/138 gilt: offen unter '
+           "CC BY 4.0 oder freier, maschinenlesbar, als Ganzes herunterladbar, über eine Schnittstelle (API) abrufbar, "
+           "mit vollständigen HVD-Metadaten und einer Kontaktstelle. Aus diesen Angaben erstellt data.europa.eu die "
+           "Berichte der Mitgliedstaaten. Je Kategorie: wie viele Einträge alles erfüllen und was den anderen fehlt "
+           "(die Dienststellen finden dieselben Hinweise in ihrer Rückmeldung, <code>inventur hvd</code> listet sie).</p>"]
+    if h is None or not h.total:
+        out.append('<p class="empty">Keine Einträge mit einer High-Value-Kategorie.</p></section>')
+        return "".join(out)
+    share = h.ready / h.total
+    out.append(f'<p class="summary" data-ready="{h.ready}" data-total="{h.total}">{number(h.ready)} von '
+               f"{number(h.total)} hochwertigen Datensätzen ({percent(share)}) erfüllen alle Anforderungen.</p>")
+    used = [c for c in h.categories if c.entries]
+    bars = [Bar(c.category, c.label, c.ready / c.entries, f"{number(c.ready)} von {number(c.entries)} bereit",
+                GREEN if c.ready == c.entries else ORANGE) for c in used]
+    out.append(bar_chart(bars, figure="hvd-ready", title="Bereite HVD-Einträge je Kategorie", max_value=1.0))
+    out.append("<h3>Was fehlt, je Kategorie</h3>")
+    out.append(table(
+        "hvd-categories",
+        [Column("category", "Kategorie"), Column("entries", "Einträge", True), Column("ready", "bereit", True),
+         Column("not-ready", "nicht bereit", True), Column("lacking", "es fehlt (Einträge)")],
+        [(c.category, [_t(c.label), _n(c.entries), _n(c.ready), _n(c.not_ready),
+                       _t("; ".join(f"{label} ({number(n)})" for _key, label, n in c.lacking) or "–")])
+         for c in h.categories]))
+    missing = h.not_ready
+    if missing:
+        out.append(f"<h3>Einträge, die noch nicht bereit sind ({number(len(missing))})</h3>")
+        shown = missing[:MAX_HVD_ROWS]
+        out.append(table(
+            "hvd-entries",
+            [Column("identifier", "Kennung"), Column("department", "Dienststelle"), Column("title", "Titel"),
+             Column("category", "Kategorie"), Column("lacking", "es fehlt")],
+            [(e.identifier, [_t(e.identifier), _t(f"{f.city_names.get(e.city, e.city)} {e.department}"),
+                             _t(e.title), _t(category_label(e.category)), _t(requirement_labels(e.lacking))])
+             for e in shown]))
+        if len(missing) > len(shown):
+            out.append(f'<p class="note">Die ersten {number(len(shown))}; alle stehen in der Arbeitsmappe.</p>')
+    out.append("</section>")
+    return "".join(out)
+
+
 def _presence_cell(kind: KindPresence, city: str) -> Cell:
     p = kind.presence[city]
     if p.status == PRESENT:
@@ -634,6 +682,7 @@ def render_page(figures: ReportFigures, *, links: Mapping[str | None, str] | Non
         _publication(f),
         _quality(f),
         _findings(f),
+        _hvd(f),
         _kinds(f),
         _trend(f),
         "</main>",

@@ -9,12 +9,13 @@ starts with (titles and names come from departments: ``=HYPERLINK(...)`` stays t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from catalog.hvd import REQUIREMENTS, HvdFigures, category_label
 from catalog.localtime import to_local
 from catalog.report import PUBLISHABLE_CATEGORIES, ReportFigures
 
@@ -102,8 +103,39 @@ def _sheets(f: ReportFigures) -> list[Sheet]:
     ]
 
 
+def hvd_sheets(hvd: HvdFigures, city_names: Mapping[str, str],
+               shapes: Mapping[str, Sequence[str]] | None = None) -> list[Sheet]:
+    """The High-Value Datasets as two sheets: per category, and every HVD entry with what it lacks (and,
+    with ``shapes``, the violations the DCAT-AP HVD shapes found in its export)."""
+    requirements = list(REQUIREMENTS)
+    checked = ["Prüfung DCAT-AP HVD"] if shapes is not None else []
+    return [
+        Sheet("HVD je Kategorie", ["Kategorie", "Einträge", "bereit", "nicht bereit",
+                                   *[f"fehlt: {REQUIREMENTS[r][0]}" for r in requirements]],
+              [(c.label, c.entries, c.ready, c.not_ready,
+                *[dict((k, n) for k, _label, n in c.lacking).get(r, 0) for r in requirements]) for c in hvd.categories],
+              (34, 10, 10, 12, *[18 for _ in requirements])),
+        Sheet("HVD-Datensätze", ["Kennung", "Stadt", "Dienststelle", "Titel", "Kategorie", "Prüfstatus", "bereit",
+                                 *[REQUIREMENTS[r][0] for r in requirements], "was fehlt", *checked],
+              [(e.identifier, city_names.get(e.city, e.city), e.department, e.title, category_label(e.category),
+                e.state, e.ready, *[r not in e.lacking for r in requirements],
+                "\n".join(x.message for x in e.findings),
+                *([("\n".join(shapes.get(e.identifier, [])) or "ohne Verstoß")] if shapes is not None else []))
+               for e in hvd.entries],
+              (16, 12, 12, 40, 26, 14, 8, *[14 for _ in requirements], 80, *[60 for _ in checked])),
+    ]
+
+
 def build_workbook(figures: ReportFigures) -> bytes:
     """The workbook of ``figures`` as xlsx bytes."""
+    sheets = _sheets(figures)
+    if figures.hvd is not None:
+        sheets += hvd_sheets(figures.hvd, figures.city_names)
+    return sheets_workbook(sheets)
+
+
+def sheets_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """A workbook of ``sheets`` as xlsx bytes (bold frozen header, filter, widths, text never a formula)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -114,7 +146,7 @@ def build_workbook(figures: ReportFigures) -> bytes:
     workbook.remove(workbook.active)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE3EA")
-    for sheet in _sheets(figures):
+    for sheet in sheets:
         ws = workbook.create_sheet(sheet.name)
         for column, heading in enumerate(sheet.headings, start=1):
             cell = ws.cell(row=1, column=column)
@@ -155,6 +187,6 @@ def write_workbook(figures: ReportFigures, path: Path) -> Path:
 SHEET_NAMES: tuple[str, ...] = (
     "Übersicht", "Rücklauf je Stadt", "Rücklauf je Dienststelle", "Einträge je Thema", "Veröffentlichung",
     "Hinderungsgründe", "Qualität Verteilung", "Schwächste Indikatoren", "Befunde", "Städtevergleich",
-    "Entwicklung",
+    "Entwicklung", "HVD je Kategorie", "HVD-Datensätze",
 )
 """The sheets of the workbook, in order."""

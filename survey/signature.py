@@ -10,8 +10,11 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# The template version this code builds. A returned workbook of another version is "template-outdated".
-TEMPLATE_VERSION = "2026.1"
+# The template version this code builds. A returned workbook of a version not in READABLE_VERSIONS is
+# "template-outdated"; 2026.1 lacks the columns added in 2026.2 (catalog.fields: ``since``), which are then
+# left as they were.
+TEMPLATE_VERSION = "2026.2"
+READABLE_VERSIONS: tuple[str, ...] = ("2026.1", "2026.2")
 
 # The signed values of the Meta sheet, in this order (one row each: key in column A, value in B).
 SIGNED_KEYS: tuple[str, ...] = ("campaign", "city", "department", "department_name", "survey_version", "issued")

@@ -218,7 +218,7 @@ def build_workbook(
 ) -> bytes:
     """Build the signed survey workbook of one department and campaign; returns the xlsx bytes.
 
-    ``known_entries`` are records in the export format (``catalog.fields.EXPORT_KEYS``: coded values
+    ``known_entries`` are records in the export format (``catalog.fields.RECORD_KEYS``: coded values
     as URIs or codes, lists as lists, dates as ISO strings); they are pre-filled one per row from row
     2, with their ``Kennung``, shown as the German labels of the drop-downs. ``contact`` (name, e-mail)
     overrides the city's open-data contact from the organisation data. The result is deterministic:
@@ -558,6 +558,14 @@ def _example(context: _Context) -> list[tuple[str, str]]:
         "hvd_category": BY_KEY["hvd_category"].none_words[0],
         "publish_proposal": label("publish_proposal", "yes"),
         "remarks": "Bäume auf Privatgrund sind nicht enthalten.",
+        "download_url": "(leer, solange es keine Datei zum Herunterladen gibt; sonst z. B. "
+                        "https://opendata.stadt.example/baeume.csv)",
+        "api_url": "(leer, solange es keine Schnittstelle gibt; sonst z. B. https://geodienste.stadt.example/baeume/wfs)",
+        "api_type": label("api_type", "WFS"),
+        "api_documentation": "(leer, solange es keine Schnittstelle gibt; sonst z. B. die Adresse ihrer Beschreibung)",
+        "legal_basis": "(leer, weil der Zugang öffentlich ist)",
+        "reuse_conditions": "(leer, weil der Zugang öffentlich ist)",
+        "protected_listing": "(leer, weil der Zugang öffentlich ist)",
     }
     return [(field.label, values[field.key]) for field in FIELDS]
 
@@ -685,6 +693,23 @@ _LEGAL: list[tuple[str, str]] = [
         "Datenbestände, deren Veröffentlichung die Sicherheit von Menschen, Gebäuden oder Versorgungsnetzen "
         "gefährden könnte, oder die aus anderen Gründen nicht öffentlich sein dürfen, tragen Sie bitte mit "
         "dem Zugang „eingeschränkt“ oder „nicht öffentlich“ und einer kurzen Begründung ein.",
+    ),
+    (
+        "Verzeichnis geschützter Daten",
+        "Nicht öffentliche Datenbestände, die andere auf Antrag nutzen dürfen (etwa geschützt durch Datenschutz, "
+        "Statistikgeheimnis, Geschäftsgeheimnisse oder Rechte Dritter), macht die Stadt nach dem Data Governance Act "
+        "(EU) 2022/868 in einem Verzeichnis auffindbar: mit Titel, Beschreibung, Rechtsgrundlage der Beschränkung und "
+        "den Bedingungen der Weiterverwendung, nie mit den Daten selbst und nie mit dem Namen einzelner Beschäftigter. "
+        "Anfragen gehen an ein Funktionspostfach. Wählen Sie bei „Im Verzeichnis geschützter Daten“ „nein“, "
+        "wenn schon Titel oder Beschreibung etwas Schützenswertes verraten; dann bleibt der Bestand draußen.",
+    ),
+    (
+        "Hochwertige Datensätze (High-Value Datasets)",
+        "Für Daten der sechs EU-Kategorien (Georaum, Erdbeobachtung und Umwelt, Meteorologie, Statistik, Unternehmen "
+        "und Eigentümerschaft, Mobilität) verlangt die Durchführungsverordnung (EU) 2023/138: offen unter CC BY 4.0 "
+        "oder freier (z. B. Datenlizenz Deutschland), maschinenlesbar, als Ganzes herunterladbar und über eine "
+        "Schnittstelle (API) abrufbar. Tragen Sie dafür die Download-Adresse und die Schnittstelle ein; was noch "
+        "fehlt, melden wir Ihnen zurück.",
     ),
 ]
 

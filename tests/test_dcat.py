@@ -36,7 +36,7 @@ from catalog.dcat import (
     dataset_uri,
     serialize,
 )
-from catalog.fields import EXPORT_KEYS
+from catalog.fields import RECORD_KEYS
 from catalog.organisation import Organisation, parse_organisation
 from catalog.shacl import ShaclReport, validate
 from catalog.vocabulary import vocabularies
@@ -190,6 +190,13 @@ def make_entry(number: int, row: tuple[Any, ...], **overrides: Any) -> dict[str,
         "remarks": None,
         "status": "approved",
         "quality_score": 85,
+        "download_url": None,
+        "api_url": None,
+        "api_type": None,
+        "api_documentation": None,
+        "legal_basis": None,
+        "reuse_conditions": None,
+        "protected_listing": None,
         "issued": "2024-01-15T09:30:00+01:00",
         "modified": "2024-11-20T14:05:00+01:00",
         "landing_page": f"{BASE}/dataset/{identifier.lower()}",
@@ -243,7 +250,7 @@ def _dataset(identifier: str) -> URIRef:
 
 def test_inventory_covers_the_survey_vocabularies(entries: list[dict[str, Any]]) -> None:
     vocab = vocabularies()
-    assert all(set(e) == set(EXPORT_KEYS) | {"issued", "modified", "landing_page"} for e in entries)
+    assert all(set(e) == set(RECORD_KEYS) | {"issued", "modified", "landing_page"} for e in entries)
     used = {key: {v for e in entries for v in (e[key] if isinstance(e[key], list) else [e[key]]) if v} for key in entries[0]}
     assert {c.uri for c in vocab["theme"].offered()} <= used["theme"]
     assert {c.uri for c in vocab["license"].offered()} <= used["license"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
-from catalog.fields import EXPORT_KEYS
+from catalog.fields import RECORD_KEYS
 from catalog.findings import finding
 from catalog.inventory import (
     Source,
@@ -56,7 +56,7 @@ def test_migrations_from_empty(store: Store) -> None:
             "deliveries", "runs", "identifier_counters", "campaigns", "alembic_version"} <= names
     assert current_revision(store.engine) == head_revision()
     columns = {c["name"] for c in inspect(store.engine).get_columns("entries")}
-    assert set(EXPORT_KEYS) <= columns
+    assert set(RECORD_KEYS) <= columns
 
 
 def test_reopen_is_idempotent(store_url: str) -> None:
@@ -113,7 +113,7 @@ def test_export_record_has_exactly_the_contract_keys(store: Store) -> None:
     with store.session() as s:
         [entry] = list(iter_entries(s))
         record = entry_record(entry)
-    assert tuple(record) == EXPORT_KEYS
+    assert tuple(record) == RECORD_KEYS
     assert record["theme"] == [EU + "data-theme/ENVI"] and record["status"] == "new"
     assert record["data_kind"] is None and record["attribution"] is None
 

@@ -87,6 +87,11 @@ VALID = {
     "hvd_category": "Georaum",
     "publish_proposal": "ja",
     "remarks": "Auch als WMS verfügbar.",
+    # a High-Value Dataset that meets the regulation: bulk download and an API with its description
+    "download_url": "https://www.augsburg.de/umwelt/baeume/baeume.csv",
+    "api_url": "https://geodienste.augsburg.de/baeume/wms",
+    "api_type": "WMS (Kartendienst)",
+    "api_documentation": "https://geodienste.augsburg.de/baeume/wms?SERVICE=WMS&REQUEST=GetCapabilities",
 }
 
 # the messy spellings of SURVEY.md, one realistic row
@@ -149,6 +154,9 @@ def test_round_trip_values_and_findings(services: Services, tmp_path: Path) -> N
         "spatial": "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/09761000", "last_updated": "2025-06-30",
         "hvd_category": "http://data.europa.eu/bna/c_ac64a52d", "publish_proposal": "yes",
         "remarks": "Auch als WMS verfügbar.", "status": "ready", "quality_score": None,
+        "download_url": VALID["download_url"], "api_url": VALID["api_url"], "api_type": "WMS",
+        "api_documentation": VALID["api_documentation"], "legal_basis": None, "reuse_conditions": None,
+        "protected_listing": None,
     }
     assert messy["title"] == "Parkscheinautomaten Standorte"
     assert messy["description"] == "Standorte aller Parkscheinautomaten\nmit Tarifzone."

@@ -68,6 +68,13 @@ KNOWN: list[dict[str, Any]] = [
         "remarks": None,
         "status": "approved",
         "quality_score": 87,
+        "download_url": "https://www.augsburg.de/statistik/bevoelkerung.csv",
+        "api_url": "https://api.augsburg.de/statistik/v1",
+        "api_type": "REST",
+        "api_documentation": "https://api.augsburg.de/statistik/v1/openapi.json",
+        "legal_basis": None,
+        "reuse_conditions": None,
+        "protected_listing": None,
     },
     {
         # Hostile values from a database: none of them may become a formula.
@@ -180,9 +187,15 @@ def test_sheets_states_and_active_sheet(blank: bytes) -> None:
 def test_header_labels_widths_comments_filter(blank: bytes) -> None:
     ws = _open(blank)["Datenbestände"]
     assert [c.value for c in ws[1]] == [f.label for f in FIELDS]
-    assert [f.column for f in FIELDS] == [chr(ord("A") + i) for i in range(25)]
+    # A..Y as SURVEY.md fixes them, then the columns added in template 2026.2
+    assert [f.column for f in FIELDS] == [chr(ord("A") + i) for i in range(25)] + [
+        "Z", "AA", "AB", "AC", "AD", "AE", "AF"]
+    assert [f.label for f in FIELDS][25:] == [
+        "Download-Adresse (Gesamtdatei)", "Schnittstelle (API): Adresse", "Schnittstelle: Art",
+        "Schnittstelle: Beschreibung", "Rechtsgrundlage der Beschränkung", "Bedingungen der Weiterverwendung",
+        "Im Verzeichnis geschützter Daten"]
     assert ws.freeze_panes == "C2"
-    assert ws.auto_filter.ref == f"A1:Y{ENTRY_ROWS + 1}"
+    assert ws.auto_filter.ref == f"A1:AF{ENTRY_ROWS + 1}"
     for field in FIELDS:
         assert ws.column_dimensions[field.column].width == field.width
         comment = ws[f"{field.column}1"].comment
@@ -300,11 +313,11 @@ def test_example_row_uses_the_dropdown_values(blank: bytes) -> None:
     rows = [(r[0].value, r[1].value) for r in ws.iter_rows(max_col=2)]
     start = rows.index(("Ein Beispiel", None))
     example = {
-        label: value for label, value in rows[start : start + 28] if label in {f.label for f in FIELDS}
+        label: value for label, value in rows[start : start + len(FIELDS) + 3] if label in {f.label for f in FIELDS}
     }
     assert list(example) == [f.label for f in FIELDS]
     for field in FIELDS:
-        if field.vocabulary:
+        if field.vocabulary and not str(example[field.label]).startswith("(leer"):  # "(leer, weil ...)": left blank
             for part in str(example[field.label]).split("; "):
                 assert part in list_values(field), (field.key, part)
 
@@ -341,6 +354,13 @@ def test_known_entries_are_prefilled_as_labels(filled: bytes) -> None:
         "hvd_category": "Statistik",
         "publish_proposal": "ja",
         "remarks": None,
+        "download_url": "https://www.augsburg.de/statistik/bevoelkerung.csv",
+        "api_url": "https://api.augsburg.de/statistik/v1",
+        "api_type": "REST-Schnittstelle (JSON oder XML)",
+        "api_documentation": "https://api.augsburg.de/statistik/v1/openapi.json",
+        "legal_basis": None,
+        "reuse_conditions": None,
+        "protected_listing": None,
     }
     assert ws["S2"].is_date and ws["S2"].number_format == "DD.MM.YYYY"
     assert ws["S3"].value == "unbekannt"  # not a date: shown as it is, the reader reports it
@@ -380,7 +400,7 @@ def test_large_department_gets_rows_for_all_entries(city: City, department: Depa
     )["Datenbestände"]
     assert ws["A1101"].value == "A-STAT-1100"
     assert "D1301" in _validation_of(ws, "D1301").sqref
-    assert ws.auto_filter.ref == "A1:Y1301"
+    assert ws.auto_filter.ref == "A1:AF1301"
 
 
 def test_build_is_deterministic(city: City, department: Department, filled: bytes) -> None:

@@ -71,6 +71,13 @@ def entry(n: int, **changes: Any) -> dict[str, Any]:
         "remarks": None,
         "status": "received",
         "quality_score": None,
+        "download_url": None,
+        "api_url": None,
+        "api_type": None,
+        "api_documentation": None,
+        "legal_basis": None,
+        "reuse_conditions": None,
+        "protected_listing": None,
         "_file": FILE,
         "_sheet": SHEET,
         "_row": n,
@@ -102,6 +109,12 @@ REQUIRED = [f.key for f in FIELDS if f.need is Need.REQUIRED]
 RECOMMENDED = [f.key for f in FIELDS if f.need is Need.RECOMMENDED]
 EMPTY = {"theme": [], "keywords": [], "formats": [], "description": "   ", "contact_name": ""}
 
+# What a restricted entry (legal basis, for the list of protected data) and an HVD entry (download and API)
+# need besides, so that a case yields only the finding it is about.
+LEGAL = {"legal_basis": "Art. 6 DSGVO"}
+HVD_READY = {"download_url": "https://opendata.muenchen.de/pruefbestand.csv", "api_url": "https://api.muenchen.de/pruef",
+             "api_type": "REST", "api_documentation": "https://api.muenchen.de/pruef/openapi.json"}
+
 CASES: list[Case] = [
     *[Case(f"missing-required-{key}", "missing-required", key, {key: EMPTY.get(key)}, value=None) for key in REQUIRED],
     *[Case(f"missing-recommended-{key}", "missing-recommended", key, {key: EMPTY.get(key)}, value=None)
@@ -122,7 +135,7 @@ CASES: list[Case] = [
     Case("unknown-spatial", "unknown-value", "spatial", {"spatial": "gesamtes Stadtgebiet"},
          {"spatial": "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/09761000"}, severity="warning"),
     Case("unknown-hvd", "unknown-value", "hvd_category", {"hvd_category": "Georaum"},
-         {"hvd_category": "http://data.europa.eu/bna/c_ac64a52d"}, severity="warning"),
+         {"hvd_category": "http://data.europa.eu/bna/c_ac64a52d", **HVD_READY}, severity="warning"),
     Case("unknown-proposal", "unknown-value", "publish_proposal", {"publish_proposal": "ja"}, {"publish_proposal": "later"}),
     Case("invalid-email", "invalid-email", "contact_email", {"contact_email": "poststelle(at)muenchen.de"},
          {"contact_email": "poststelle@muenchen.de"}),
@@ -142,21 +155,23 @@ CASES: list[Case] = [
     Case("date-order", "date-order", "temporal_end", {"temporal_start": "2022-01-01", "temporal_end": "2021-12-31"},
          {"temporal_start": "2021-06-30", "temporal_end": "2021-06-30"}),
     Case("restriction-reason-missing", "restriction-reason-missing", "restriction_reason",
-         {"access_rights": RESTRICTED, "restriction_reason": None},
-         {"access_rights": RESTRICTED, "restriction_reason": "Datenschutz"}, value=None),
+         {"access_rights": RESTRICTED, "restriction_reason": None, **LEGAL},
+         {"access_rights": RESTRICTED, "restriction_reason": "Datenschutz", **LEGAL}, value=None),
     Case("license-missing", "license-missing", "license", {"license": None, "attribution": None}, value=None),
     Case("attribution-missing", "attribution-missing", "attribution", {"license": DL_BY, "attribution": None},
          {"license": CC_ZERO, "attribution": None}, value=None),
     Case("personal-data-public", "personal-data-public", "access_rights",
          {"personal_data": "yes", "publish_proposal": "no"},
-         {"personal_data": "yes", "publish_proposal": "no", "access_rights": RESTRICTED, "restriction_reason": "DSGVO"}),
+         {"personal_data": "yes", "publish_proposal": "no", "access_rights": RESTRICTED, "restriction_reason": "DSGVO",
+          **LEGAL}),
     Case("personal-data-proposed", "personal-data-proposed", "publish_proposal",
-         {"personal_data": "yes", "access_rights": RESTRICTED, "restriction_reason": "DSGVO"},
-         {"personal_data": "yes", "access_rights": RESTRICTED, "restriction_reason": "DSGVO", "publish_proposal": "no"}),
+         {"personal_data": "yes", "access_rights": RESTRICTED, "restriction_reason": "DSGVO", **LEGAL},
+         {"personal_data": "yes", "access_rights": RESTRICTED, "restriction_reason": "DSGVO", "publish_proposal": "no",
+          **LEGAL}),
     Case("third-party-unclear", "third-party-rights", "third_party_rights", {"third_party_rights": "unclear"}),
     Case("third-party-yes", "third-party-rights", "third_party_rights", {"third_party_rights": "yes"}),
     Case("license-not-open", "license-not-open", "license", {"license": CLOSED, "attribution": None},
-         {"license": CLOSED, "attribution": None, "access_rights": RESTRICTED, "restriction_reason": "Vertrag"}),
+         {"license": CLOSED, "attribution": None, "access_rights": RESTRICTED, "restriction_reason": "Vertrag", **LEGAL}),
 ]
 
 # Entries for the set-level rules: (name, records that fail, records that pass).
