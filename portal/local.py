@@ -68,7 +68,7 @@ def _check_system() -> None:
     """Fail early, naming every missing Debian package at once."""
     packages: list[str] = []
     missing: list[str] = []
-    for finder in (find_bindir, find_redis_server, find_java):
+    for finder in (find_bindir, find_redis_server, find_java, solr_server.find_eatmydata):
         try:
             finder()
         except MissingSystemPackagesError as exc:

@@ -39,9 +39,20 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def reachable_folder() -> Iterator[Path]:
+    """A new folder others may enter, as the 'postgres' user must (PostgreSQL runs as that user when the tests
+    run as root)."""
+    folder = Path(tempfile.mkdtemp(prefix="inventur-test-portal-folder-"))
+    folder.chmod(0o711)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_the_portal_folder_does_not_depend_on_the_current_or_the_data_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    reachable_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    tmp_path = reachable_folder  # folders others may enter: a data folder's portal would do for root there
     monkeypatch.delenv("INVENTUR_PORTAL_DIR", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     folders = set()
@@ -57,7 +68,8 @@ def test_the_portal_folder_does_not_depend_on_the_current_or_the_data_folder(
     assert Settings(portal_dir=tmp_path / "mine").portal_folder == tmp_path / "mine"
 
 
-def test_portal_status_shows_the_same_portal_from_any_folder(tmp_path: Path) -> None:
+def test_portal_status_shows_the_same_portal_from_any_folder(reachable_folder: Path) -> None:
+    tmp_path = reachable_folder
     env = clean_env()
     seen = []
     for here, data_dir in (("a", "inventur-data"), ("b", str(tmp_path / "elsewhere"))):
@@ -113,15 +125,6 @@ def broken_ckan(portal: PortalInfo, tmp_path: Path) -> Path:
         script.chmod(0o755)
     (venv / ".inventur-ckan").write_text(CKAN_VERSION + "\n")
     return venv
-
-
-@pytest.fixture
-def reachable_folder() -> Iterator[Path]:
-    """A new folder the 'postgres' user can enter (PostgreSQL runs as that user when the tests run as root)."""
-    folder = Path(tempfile.mkdtemp(prefix="inventur-test-failed-up-"))
-    folder.chmod(0o711)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.portal
