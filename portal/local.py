@@ -90,8 +90,7 @@ def _validate(licenses: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[st
 class _Started:
     """The components an ``up`` started (or restarted): stopped again, newest first, if it fails."""
 
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
+    def __init__(self) -> None:
         self.stoppers: list[tuple[str, Callable[[], None]]] = []
 
     def add(self, name: str, stopper: Callable[[], None]) -> None:
@@ -104,8 +103,8 @@ class _Started:
 
 
 @contextlib.contextmanager
-def _stopped_on_failure(layout: Layout) -> Iterator[_Started]:
-    started = _Started(layout)
+def _stopped_on_failure() -> Iterator[_Started]:
+    started = _Started()
     try:
         yield started
     except BaseException:
@@ -408,7 +407,7 @@ def up(
     base_dir.mkdir(parents=True, exist_ok=True)
     jars = SolrJars(Path(solr_cache).expanduser().resolve() if solr_cache else default_cache())
     with file_lock(layout.lock, _LOCK_TIMEOUT, f"the portal in {base_dir}"), \
-            _stopped_on_failure(layout) as started:
+            _stopped_on_failure() as started:
         state = load_state(layout)
         _check_ckan_port(layout, site, state, port)
         layout.logs.mkdir(parents=True, exist_ok=True)
