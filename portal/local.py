@@ -207,7 +207,7 @@ def _start_solr(
         return None
     if pid is not None:
         progress("Solr: restarting with the new configuration")
-        solr.stop()
+    solr.stop()  # also what an earlier inventur left on the pid file
     if state.get("solr_conf") != digest:
         state["solr_conf"] = digest
         state["solr_reindex"] = True  # CKAN re-indexes its datasets once Solr and CKAN's database are up

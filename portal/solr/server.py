@@ -92,8 +92,9 @@ class Solr:
                    log_path=self.log_path, alive=lambda: is_alive(pid), interval=0.2)
 
     def stop(self) -> None:
-        """Stop Solr if it runs (SIGTERM lets it close the index cleanly; SIGKILL after 30 s)."""
-        pid = self.running()
-        if pid is not None:
-            stop(pid, timeout=30)
+        """Stop Solr if it runs (SIGTERM lets it close the index cleanly; SIGKILL after 30 s), or the Solr
+        stand-in an earlier inventur ran in its place (``python -m portal.solr``, same pid file)."""
+        for pid in (self.running(), running_pid(self.pid_file, "portal.solr", str(self.home))):
+            if pid is not None:
+                stop(pid, timeout=30)
         self.pid_file.unlink(missing_ok=True)

@@ -121,3 +121,19 @@ def test_the_core_gets_ckans_schema_with_a_german_text_type_and_nothing_else_cha
     source.write_text(SMALL_SCHEMA.replace('name="text"', 'name="words"'))
     with pytest.raises(PortalError, match="no field type 'text'"):
         german_schema(source)
+
+
+def test_down_also_stops_the_solr_stand_in_an_earlier_inventur_left_running(tmp_path: Path) -> None:
+    from portal.solr.server import Solr
+
+    solr = Solr(tmp_path, tmp_path / "logs" / "solr.log")
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", "-m", "portal.solr", "--data", str(solr.home)]
+    pid = spawn(argv, tmp_path / "logs" / "old.log", solr.pid_file)
+    try:
+        wait_until(lambda: "portal.solr" in Path(f"/proc/{pid}/cmdline").read_text(), timeout=10, what="the sleeper")
+        assert solr.running() is None  # not taken for Apache Solr
+        down(tmp_path)
+        assert not is_alive(pid) and not solr.pid_file.exists()
+    finally:
+        if is_alive(pid):
+            stop(pid, timeout=5)

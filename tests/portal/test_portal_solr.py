@@ -6,6 +6,7 @@ against the real analysis components, not a model of them.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -13,9 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import SolrCore
+from portal_support import GROUPS, LICENSES, unique_word
 
 from portal.ckan_site import solr_schema
-from portal.local import PortalInfo, status
+from portal.local import PortalInfo, down, status, up
 from portal.processes import cmdline, free_port, is_alive
 from portal.solr.artifacts import SolrJars, default_cache, find_java
 from portal.solr.configset import CONF, write_home
@@ -51,8 +53,6 @@ def test_the_schema_is_ckans_with_only_the_text_type_analysing_german(portal: Po
     served = solr.get("schema")["schema"]
     assert served["name"] == "ckan-2.11"  # what CKAN checks when it starts
     state = (portal.base_dir / "portal.json").read_text()
-    import json
-
     ckan = SafeET.parse(solr_schema(Path(json.loads(state)["venv"]))).getroot()
     fields = {f.get("name"): f.get("type") for f in ckan.iter("field")}
     assert {f["name"]: f["type"] for f in served["fields"]} == fields
@@ -123,8 +123,6 @@ def test_a_word_does_not_find_unrelated_words_that_merely_contain_it(solr: SolrC
 
 def test_a_solr_stops_when_its_pid_file_no_longer_names_it(tmp_path: Path, portal: PortalInfo) -> None:
     """As PostgreSQL with its postmaster.pid: a portal taken down or removed leaves no Solr behind."""
-    import json
-
     venv = Path(json.loads((portal.base_dir / "portal.json").read_text())["venv"])
     jars = SolrJars(default_cache())
     assert jars.ready()  # the session portal resolved them
@@ -147,3 +145,24 @@ def test_a_solr_stops_when_its_pid_file_no_longer_names_it(tmp_path: Path, porta
             server.stop()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/solr/ckan/admin/ping", timeout=5)
+
+
+def test_the_index_outlives_a_restart_and_is_not_rebuilt(portal: PortalInfo, solr: SolrCore) -> None:
+    from tests.conftest import CkanApi
+
+    api = CkanApi(portal)
+    word = unique_word()
+    organisation = api("organization_create", name=f"nuernberg-{unique_word(8)}", title="Amt für Tests")
+    api("package_create", name=f"ds-{word}", title=f"Baumkataster {word}", owner_org=organisation["id"])
+    before = solr.get("select", q="*:*", rows="0")["response"]["numFound"]
+    state = json.loads((portal.base_dir / "portal.json").read_text())
+    down(portal.base_dir)
+    assert status(portal.base_dir)["solr"]["status"] == "stopped"
+    messages: list[str] = []
+    up(portal.base_dir, licenses=LICENSES, groups=GROUPS, port=state["ckan_port"], venv=Path(state["venv"]),
+       progress=messages.append)
+    assert any(m.startswith("Solr: starting") for m in messages)
+    assert not any("indexing" in m for m in messages), messages  # the index was kept, not rebuilt
+    assert solr.get("select", q="*:*", rows="0")["response"]["numFound"] == before
+    api = CkanApi(portal)
+    assert [p["name"] for p in api("package_search", q="Baum", fq=f"name:ds-{word}")["results"]] == [f"ds-{word}"]
