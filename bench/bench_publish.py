@@ -17,10 +17,11 @@ The portal: ``INVENTUR_CKAN_URL`` and ``INVENTUR_CKAN_TOKEN`` when set, else the
 
 Prints the figures and ratios (first publish in datasets/s against ckanapi's; second run as a share of
 the first) and writes them to ``bench/results/publish.json``. On the local portal it also measures where
-the CPU went while each loader ran: CPU seconds of CKAN (gunicorn's master and workers), the Solr
-stand-in, PostgreSQL (with its backends) and Redis, of the loader itself, and how busy the whole machine
+the CPU went while each loader ran: CPU seconds of CKAN (gunicorn's master and workers), Apache Solr,
+PostgreSQL (with its backends) and Redis, of the loader itself, and how busy the whole machine
 was (other programs included), so that a ratio can be explained: ``ckanapi load -p 1`` is one request at
-a time and keeps about one core busy, publish sends several at once and can use all of them.
+a time and keeps about one core busy, publish sends several at once and can use all of them. At the end
+it reports the memory of each of the portal's components holding the 2 x ``--entries`` datasets.
 """
 
 from __future__ import annotations
@@ -155,6 +156,16 @@ class CpuMeter:
             "cores_used": round(ours / seconds, 2) if self.pids else None,
             "machine_busy_cores": round(busy_share * cpus, 2),
         }
+
+
+def _memory(portal_dir: Path | None) -> dict[str, float] | None:
+    """Memory of each component of the local portal (proportional set sizes, children included), in MB."""
+    if portal_dir is None:
+        return None
+    from portal.local import COMPONENTS, status
+
+    state = status(portal_dir)
+    return {name: state[name]["memory_mb"] for name in COMPONENTS if state[name]["memory_mb"] is not None}
 
 
 def _portal(args: argparse.Namespace) -> tuple[str, str, Path | None, bool]:
@@ -308,7 +319,8 @@ def main() -> int:
             "entries": args.entries,
             "concurrency": args.concurrency,
             "order": args.order,
-            "portal": "external" if portal_dir is None else "local development portal (CKAN 2.11.6, Solr stand-in)",
+            "portal": "external" if portal_dir is None
+            else "local development portal (CKAN 2.11.6, Apache Solr 9.10.1)",
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "load_average": os.getloadavg()[0]},
             "ckan_workers": meter.workers,
@@ -326,13 +338,14 @@ def main() -> int:
             "targets": {"first_publish_vs_ckanapi_load": ">= 2.0", "second_run_share_of_first": "< 0.05",
                         "second_publish_writes": 0},
             "cpu": cpu,
+            "memory_mb": _memory(portal_dir),
         }
         print(f"ckanapi load -p 1 : {ckanapi_rate:7.1f} datasets/s ({ckanapi_seconds:.1f} s)")
         print(f"publish, first    : {ours_rate:7.1f} datasets/s ({first.seconds:.1f} s, {first.writes} writes, "
               f"{args.concurrency} threads, {first_cpu:.1f} s CPU here)  -> {ours_rate / ckanapi_rate:.2f}x ckanapi load")
         print(f"publish, unchanged: {second.seconds:.2f} s, {second.writes} writes "
               f"-> {100 * second.seconds / first.seconds:.1f} % of the first run")
-        names = {"ckan": "CKAN", "solr": "Solr stand-in", "postgres": "PostgreSQL", "redis": "Redis"}
+        names = {"ckan": "CKAN", "solr": "Solr", "postgres": "PostgreSQL", "redis": "Redis"}
         for label, key in (("ckanapi load -p 1", "ckanapi_load"), ("publish, first", "first_publish")):
             phase = cpu[key]
             if phase["cpu_ms_per_dataset"] is None:
@@ -344,6 +357,9 @@ def main() -> int:
             print(f"{label:18}: {phase['cpu_ms_per_dataset']:.1f} ms CPU per dataset ({parts}, loader "
                   f"{1000 * phase['client_cpu_seconds'] / args.entries:.1f}): {phase['cores_used']:.2f} cores; "
                   f"machine {phase['machine_busy_cores']:.2f} of {os.cpu_count()} cores busy")
+        if results["memory_mb"]:
+            print(f"memory with {2 * args.entries} datasets (MB): "
+                  + ", ".join(f"{names[k]} {v}" for k, v in results["memory_mb"].items()))
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 import click
@@ -13,19 +14,23 @@ from flows.cli import EXIT_REMOTE, App, fail, pass_app
 
 @click.group()
 def portal() -> None:
-    """The local CKAN development portal: CKAN 2.11 with PostgreSQL, Redis and a Solr stand-in, and the DCAT
+    """The local CKAN development portal: CKAN 2.11 with PostgreSQL, Redis and Apache Solr, and the DCAT
     extensions GovData harvests through (ckanext-dcat, ckanext-dcatde from INVENTUR_CKAN_DCATDE).
 
-    Private ports and data folder (INVENTUR_PORTAL_DIR, default <data_dir>/portal); nothing else on the
-    machine is touched. For development and tests only: production portals run CKAN with Apache Solr.
+    One portal per machine user, in one folder whatever the current folder: INVENTUR_PORTAL_DIR, by
+    default ~/.local/share/inventur/portal (/var/lib/inventur/portal for root). Private ports; nothing
+    else on the machine is touched. For development and tests, not for production.
     """
 
 
 @portal.command("up")
-@click.option("--port", type=int, default=5050, show_default=True, help="Port of CKAN's web server (127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port of CKAN's web server on 127.0.0.1 [default: the portal's port, at first 5050].")
 @pass_app
-def portal_up(app: App, port: int) -> None:
-    """Bring the portal up (idempotent) and print INVENTUR_CKAN_URL=... and INVENTUR_CKAN_TOKEN=... lines."""
+def portal_up(app: App, port: int | None) -> None:
+    """Bring the portal up (idempotent) and print `export INVENTUR_CKAN_URL=...` and
+    `export INVENTUR_CKAN_TOKEN=...`, so that `eval "$(inventur portal up)"` sets both for the shell and
+    the programs it starts."""
     from catalog.ckan_mapping import ckan_licences, theme_groups
     from portal.errors import MissingSystemPackagesError, PortalError
     from portal.local import up
@@ -38,10 +43,10 @@ def portal_up(app: App, port: int) -> None:
         fail(f"{exc} (install with: apt-get install {' '.join(exc.packages)})", EXIT_REMOTE)
     except PortalError as exc:
         fail(str(exc), EXIT_REMOTE)
-    click.echo(f"INVENTUR_CKAN_URL={info.url}")
-    click.echo(f"INVENTUR_CKAN_TOKEN={info.token}")
-    app.err.print(f"portal up: {info.url} (sysadmin {info.sysadmin}); "
-                  f"eval \"$(inventur portal up)\" sets both variables in your shell")
+    click.echo(f"export INVENTUR_CKAN_URL={shlex.quote(info.url)}")
+    click.echo(f"export INVENTUR_CKAN_TOKEN={shlex.quote(info.token)}")
+    app.err.print(f"portal up: {info.url} (sysadmin {info.sysadmin}, folder {info.base_dir}); "
+                  f"eval \"$(inventur portal up)\" exports both variables in your shell")
 
 
 @portal.command("down")
@@ -58,7 +63,7 @@ def portal_down(app: App) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
 def portal_status(app: App, fmt: str) -> None:
-    """Show whether the portal's components run, their pids and ports, and the URL."""
+    """Show the portal's folder and URL, and whether its components run: pids, ports, memory."""
     from portal.local import COMPONENTS, status
 
     state = status(app.settings.portal_folder)
@@ -67,8 +72,10 @@ def portal_status(app: App, fmt: str) -> None:
         return
     from flows.cli import _table
 
-    _table(app, f"portal in {state['base_dir']}: {state.get('url') or 'not set up'}", ["component", "status", "pid", "port"],
-           ((name, state[name]["status"], state[name]["pid"], state[name]["port"]) for name in COMPONENTS))
+    _table(app, f"portal in {state['base_dir']}: {state.get('url') or 'not set up'}",
+           ["component", "status", "pid", "port", "memory MB"],
+           ((name, state[name]["status"], state[name]["pid"], state[name]["port"], state[name]["memory_mb"])
+            for name in COMPONENTS))
     _print_dcat(app, state["dcat"])
 
 

@@ -67,7 +67,9 @@ class Settings(BaseSettings):
         default=4, ge=1, le=32, description="Parallel write calls to a CKAN portal while publishing."
     )
     portal_dir: Path | None = Field(
-        default=None, description="Folder of the local development portal. Default: <data_dir>/portal."
+        default=None,
+        description="Folder of the local development portal, one per machine user whatever the current folder. "
+        "Default: ~/.local/share/inventur/portal ($XDG_DATA_HOME), for root /var/lib/inventur/portal.",
     )
     http_timeout: float = Field(default=20.0, description="Timeout in seconds of every network call.")
     sources_file: Path | None = Field(
@@ -143,15 +145,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def portal_folder(self) -> Path:
-        """The local portal's folder. Its PostgreSQL runs as the ``postgres`` user when we are root, so
-        the default must be reachable by others: ``<data_dir>/portal`` if every parent folder is,
-        else ``/var/tmp/inventur-portal-<uid>``."""
+        """The local portal's folder: ``INVENTUR_PORTAL_DIR``, else the one portal of this machine user,
+        the same from every folder (see ``portal.layout.default_base_dir``)."""
         if self.portal_dir is not None:
-            return self.portal_dir.resolve()
-        wanted = (self.data_dir / "portal").resolve()
-        if os.geteuid() != 0 or all(os.stat(p).st_mode & 0o001 for p in wanted.parents if p.exists()):
-            return wanted
-        return Path(f"/var/tmp/inventur-portal-{os.geteuid()}")
+            return self.portal_dir.expanduser().resolve()
+        from portal.layout import default_base_dir
+
+        return default_base_dir()
 
     def signing_secret(self, city: str) -> bytes:
         """The city's signing secret: the configured one, else one generated once for this data folder."""

@@ -162,7 +162,7 @@ def _run_install(steps: list[list[str]], log_path: Path) -> None:
 
 
 def solr_schema(venv: Path) -> Path:
-    """CKAN's ``schema.xml`` inside its environment (what the Solr stand-in serves)."""
+    """CKAN's ``schema.xml`` inside its environment (the schema of the portal's Solr core)."""
     for candidate in sorted(venv.glob("lib/python3*/site-packages/ckan/config/solr/schema.xml")):
         return candidate
     raise PortalError(f"CKAN's Solr schema (ckan/config/solr/schema.xml) is missing in {venv}")

@@ -2,6 +2,9 @@
 
 ``portal.json`` remembers the chosen ports, CKAN's environment and which setup steps are done;
 secrets (database and sysadmin passwords, the API token) are files readable by the owner only.
+
+By default there is one portal per machine user, in a folder that does not depend on the current
+folder (:func:`default_base_dir`), so that ``inventur portal status`` finds it from anywhere.
 """
 
 from __future__ import annotations
@@ -15,8 +18,23 @@ from typing import Any
 from portal.ckan_site import CkanSite
 from portal.postgres import Postgres
 from portal.redis_server import Redis
+from portal.solr.server import Solr
 
 STATE_VERSION = 1
+
+
+def default_base_dir() -> Path:
+    """The user's portal folder: ``/var/lib/inventur/portal`` for root, else
+    ``$XDG_DATA_HOME/inventur/portal`` (``~/.local/share/inventur/portal``).
+
+    Root's PostgreSQL runs as the ``postgres`` user, which cannot enter root's home folder; /var/lib is
+    where a machine's services keep their state.
+    """
+    if os.geteuid() == 0:
+        return Path("/var/lib/inventur/portal")
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(data_home) if data_home and Path(data_home).is_absolute() else Path.home() / ".local" / "share"
+    return base / "inventur" / "portal"
 
 
 class Layout:
@@ -30,8 +48,6 @@ class Layout:
         self.state = base_dir / "portal.json"
         self.token = base_dir / "token"
         self.lock = base_dir / ".lock"
-        self.solr_data = base_dir / "solr"
-        self.solr_pid = self.run / "solr.pid"
         self.licenses = base_dir / "ckan" / "licenses.json"
         self.storage = base_dir / "ckan" / "storage"
 
@@ -46,6 +62,10 @@ class Layout:
     def redis(self) -> Redis:
         """The portal's Redis."""
         return Redis(self.base, self.log("redis"))
+
+    def solr(self) -> Solr:
+        """The portal's Apache Solr."""
+        return Solr(self.base, self.log("solr"))
 
     def ckan(self, venv: Path) -> CkanSite:
         """The portal's CKAN, run from the environment ``venv``."""

@@ -1,27 +1,29 @@
 """The local CKAN development portal: bring it up, take it down, ask how it is.
 
-One base folder holds everything of a portal: a private PostgreSQL cluster, a private Redis, the
-Solr stand-in's index, CKAN's configuration and files, logs, pid files, the chosen ports
+One base folder holds everything of a portal: a private PostgreSQL cluster, a private Redis, Apache
+Solr's home and index, CKAN's configuration and files, logs, pid files, the chosen ports
 (``portal.json``) and the sysadmin's API token (``token``, mode 0600). Nothing outside it is
-touched except CKAN's shared virtual environment (``~/.cache/inventur/ckan-2.11.6`` by default).
+touched except the caches shared by the user's portals: CKAN's virtual environment
+(``~/.cache/inventur/ckan-2.11.6``) and Solr's jars (``~/.cache/inventur/solr-9.10.1``).
 
 ``up`` is idempotent: on a running portal it only checks the token and the groups and returns;
 on a stopped one it restarts the processes with the data kept (a few seconds); on an empty folder
-it builds the portal (about 20 s with CKAN's environment already installed).
+it builds the portal (about 20 s with CKAN's environment already installed). Solr starts first and
+warms up while PostgreSQL, Redis and CKAN's setup go on. CKAN's port is checked before anything
+starts, and an ``up`` that fails stops again whatever it started: it never leaves half a portal
+running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import sys
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import requests
 
 from portal.api import ActionClient, ActionError, is_up
 from portal.ckan_site import MAX_WORKERS, CkanSite, default_venv, default_workers, ensure_venv, solr_schema
@@ -30,22 +32,27 @@ from portal.extensions import ensure_extensions, extensions, installed_version, 
 from portal.layout import Layout, load_state, save_state, secret, write_private
 from portal.postgres import find_bindir
 from portal.processes import (
+    cmdline,
     file_lock,
+    find_processes,
     free_port,
     is_alive,
     port_is_free,
-    running_pid,
-    spawn,
-    stop,
+    resident_mb,
     wait_until,
 )
 from portal.redis_server import find_redis_server, ping
+from portal.solr import server as solr_server
+from portal.solr.artifacts import SolrJars, default_cache, find_java
+from portal.solr.configset import write_home
 
 SYSADMIN = "inventur-admin"
 SYSADMIN_EMAIL = "inventur-admin@example.org"
 SITE_TITLE = "inventur local development portal"
 COMPONENTS = ("postgres", "redis", "solr", "ckan")
+DEFAULT_PORT = 5050
 _LOCK_TIMEOUT = 1800.0
+_BIND = re.compile(r"--bind 127\.0\.0\.1:(\d+)")
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ def _check_system() -> None:
     """Fail early, naming every missing Debian package at once."""
     packages: list[str] = []
     missing: list[str] = []
-    for finder in (find_bindir, find_redis_server):
+    for finder in (find_bindir, find_redis_server, find_java, solr_server.find_eatmydata):
         try:
             finder()
         except MissingSystemPackagesError as exc:
@@ -81,16 +88,56 @@ def _validate(licenses: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[st
             raise ValueError(f"every group needs a 'name': {group!r}")
 
 
-def _solr_running(layout: Layout) -> int | None:
-    return running_pid(layout.solr_pid, "portal.solr", str(layout.solr_data))
+class _Started:
+    """The components an ``up`` started (or restarted): stopped again, newest first, if it fails."""
+
+    def __init__(self) -> None:
+        self.stoppers: list[tuple[str, Callable[[], None]]] = []
+
+    def add(self, name: str, stopper: Callable[[], None]) -> None:
+        self.stoppers.append((name, stopper))
+
+    def roll_back(self) -> None:
+        for _name, stopper in reversed(self.stoppers):
+            with contextlib.suppress(PortalError, OSError):
+                stopper()
 
 
-def _solr_ping(port: int) -> bool:
+@contextlib.contextmanager
+def _stopped_on_failure() -> Iterator[_Started]:
+    started = _Started()
     try:
-        response = requests.get(f"http://127.0.0.1:{port}/solr/ckan/admin/ping?wt=json", timeout=2)
-        return response.status_code == 200
-    except requests.RequestException:
-        return False
+        yield started
+    except BaseException:
+        started.roll_back()
+        raise
+
+
+def _portal_on_port(port: int) -> Path | None:
+    """The folder of the local portal whose CKAN serves ``port``, if one of ours does."""
+    for pid in find_processes("gunicorn", "gunicorn.conf.py", f"127.0.0.1:{port}"):
+        line = cmdline(pid)
+        match = _BIND.search(line)
+        if match and int(match.group(1)) == port:
+            for argument in line.split():
+                if argument.endswith("/ckan/gunicorn.conf.py"):
+                    return Path(argument).parent.parent
+    return None
+
+
+def _check_ckan_port(layout: Layout, site: CkanSite, state: dict[str, Any], port: int) -> None:
+    """Fail before anything starts if CKAN's port is taken by anything but this portal's CKAN."""
+    if site.running() is not None and state.get("ckan_port") == port:
+        return
+    if port_is_free(port):
+        return
+    other = _portal_on_port(port)
+    if other is not None and other != layout.base:
+        raise PortalError(
+            f"port {port} on 127.0.0.1 is taken by the local portal in {other}; stop it first "
+            f"(INVENTUR_PORTAL_DIR={other} inventur portal down) or choose another port (--port)"
+        )
+    raise PortalError(f"port {port} on 127.0.0.1 is in use by another program; choose another port (--port)")
 
 
 def _choose_ports(layout: Layout, state: dict[str, Any], ckan_port: int) -> dict[str, int]:
@@ -99,7 +146,7 @@ def _choose_ports(layout: Layout, state: dict[str, Any], ckan_port: int) -> dict
     running = {
         "postgres": (layout.postgres().running() or (None, None))[1],
         "redis": remembered.get("redis") if layout.redis().running(remembered.get("redis")) else None,
-        "solr": remembered.get("solr") if _solr_running(layout) else None,
+        "solr": remembered.get("solr") if layout.solr().running() else None,
     }
     ports: dict[str, int] = {}
     for name in ("postgres", "redis", "solr"):
@@ -114,7 +161,7 @@ def _choose_ports(layout: Layout, state: dict[str, Any], ckan_port: int) -> dict
 # -- components -------------------------------------------------------------------------------------
 
 
-def _up_postgres(layout: Layout, port: int, progress: Callable[[str], None]) -> str:
+def _up_postgres(layout: Layout, port: int, started: _Started, progress: Callable[[str], None]) -> str:
     cluster = layout.postgres()
     password = secret(layout.secrets / "postgres-password")
     if not cluster.initialised():
@@ -127,53 +174,63 @@ def _up_postgres(layout: Layout, port: int, progress: Callable[[str], None]) -> 
     if current is None:
         progress(f"PostgreSQL: starting on 127.0.0.1:{port}")
         cluster.configure(port)
+        started.add("postgres", cluster.stop)
         cluster.start(port)
     cluster.ensure_database(port, password)
     return password
 
 
-def _up_redis(layout: Layout, port: int, progress: Callable[[str], None]) -> None:
+def _up_redis(layout: Layout, port: int, started: _Started, progress: Callable[[str], None]) -> None:
     redis = layout.redis()
     if redis.running(port) is not None and ping(port):
         return
     redis.stop()
     progress(f"Redis: starting on 127.0.0.1:{port}")
+    started.add("redis", redis.stop)
     redis.start(port)
 
 
-def _up_solr(layout: Layout, port: int, schema: Path, progress: Callable[[str], None]) -> None:
-    pid = _solr_running(layout)
-    if pid is not None and _solr_ping(port):
-        return
+def _start_solr(
+    layout: Layout,
+    state: dict[str, Any],
+    port: int,
+    jars: SolrJars,
+    ckan_schema: Path,
+    started: _Started,
+    progress: Callable[[str], None],
+) -> int | None:
+    """Write Solr's home and start Solr unless it runs with this configuration; returns the pid of a Solr
+    that was started (to wait for with :func:`_solr_ready`), None if it was running already."""
+    solr = layout.solr()
+    digest = write_home(solr.home, ckan_schema)
+    pid = solr.running()
+    if pid is not None and state.get("solr_conf") == digest and solr_server.ping(port):
+        return None
     if pid is not None:
-        stop(pid)
-    progress(f"Solr stand-in: starting on 127.0.0.1:{port} (a development stand-in, not Apache Solr)")
-    layout.solr_data.mkdir(parents=True, exist_ok=True)
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    argv = [
-        sys.executable,
-        "-m",
-        "portal.solr",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--data",
-        str(layout.solr_data),
-        "--schema",
-        str(schema),
-    ]
-    log = layout.log("solr")
-    new_pid = spawn(argv, log, layout.solr_pid, env=env, cwd=layout.base)
-    wait_until(
-        lambda: _solr_ping(port),
-        timeout=30,
-        what="the Solr stand-in",
-        log_path=log,
-        alive=lambda: is_alive(new_pid),
-    )
+        progress("Solr: restarting with the new configuration")
+    solr.stop()  # also what an earlier inventur left on the pid file
+    if state.get("solr_conf") != digest:
+        state["solr_conf"] = digest
+        state["solr_reindex"] = True  # CKAN re-indexes its datasets once Solr and CKAN's database are up
+        save_state(layout, state)
+    progress(f"Solr: starting Apache Solr on 127.0.0.1:{port}")
+    started.add("solr", solr.stop)
+    return solr.start(port, find_java(), jars)
+
+
+def _solr_ready(layout: Layout, port: int, pid: int | None) -> None:
+    if pid is not None:
+        layout.solr().wait(port, pid)
+
+
+def _reindex(layout: Layout, site: CkanSite, state: dict[str, Any], progress: Callable[[str], None]) -> None:
+    """Rebuild CKAN's search index from its database after Solr's configuration changed (or a new index)."""
+    if not state.get("solr_reindex"):
+        return
+    progress("CKAN: indexing its datasets in Solr (the search configuration is new)")
+    site.cli("search-index", "rebuild", timeout=3600)
+    state["solr_reindex"] = False
+    save_state(layout, state)
 
 
 def _write_licenses(layout: Layout, licenses: Sequence[Mapping[str, Any]]) -> str:
@@ -213,6 +270,7 @@ def _start_ckan_process(
     port: int,
     workers: int,
     restart: bool,
+    started: _Started,
     progress: Callable[[str], None],
 ) -> int:
     """Start (or restart) CKAN's web server without waiting for it; returns the pid of its master."""
@@ -228,6 +286,7 @@ def _start_ckan_process(
         if not port_is_free(port):
             raise PortalError(f"port {port} on 127.0.0.1 is in use by another program; choose another port")
         progress(f"CKAN: starting on http://127.0.0.1:{port} ({workers} worker processes)")
+        started.add("ckan", site.stop)
         pid = site.start(port, workers)
         state["ckan_port"] = port
         state["ckan_workers"] = workers
@@ -335,22 +394,26 @@ def up(
     *,
     licenses: Sequence[Mapping[str, Any]],
     groups: Sequence[Mapping[str, str]],
-    port: int = 5050,
+    port: int | None = None,
     progress: Callable[[str], None] = lambda message: None,
     venv: Path | None = None,
     workers: int | None = None,
     dcatde: str | None = None,
+    solr_cache: Path | None = None,
 ) -> PortalInfo:
     """Bring the portal in ``base_dir`` up (building it on first use) and return how to reach it.
 
     ``licenses`` become CKAN's licence list (``licenses_group_url``), ``groups`` are created or
-    updated through the action API, ``port`` is CKAN's port on 127.0.0.1 (the other services get
-    free private ports), ``venv`` is CKAN's environment (default ``~/.cache/inventur/ckan-2.11.6``),
-    ``workers`` the number of CKAN's web worker processes (default ``INVENTUR_CKAN_WORKERS``, else
-    one per core plus one); a running CKAN with another number is restarted. ``dcatde`` is where
-    GovData's ckanext-dcatde comes from (a wheel file or a pip requirement; see :mod:`portal.extensions`):
-    None keeps the portal's earlier choice, an empty text runs ckanext-dcat's DCAT-AP 2 profile instead.
-    Raises MissingSystemPackagesError naming the Debian packages to install, PortalError otherwise.
+    updated through the action API, ``port`` is CKAN's port on 127.0.0.1 (default: the port the
+    portal had, else 5050; the other services get free private ports), ``venv`` is CKAN's environment
+    (default ``~/.cache/inventur/ckan-2.11.6``), ``workers`` the number of CKAN's web worker processes
+    (default ``INVENTUR_CKAN_WORKERS``, else one per core plus one; a running CKAN with another number
+    is restarted), ``solr_cache`` the folder of Solr's jars (default ``~/.cache/inventur/solr-9.10.1``).
+    ``dcatde`` is where GovData's ckanext-dcatde comes from (a wheel file or a pip requirement; see
+    :mod:`portal.extensions`): None keeps the portal's earlier choice, an empty text runs ckanext-dcat's
+    DCAT-AP 2 profile instead.
+    Raises MissingSystemPackagesError naming the Debian packages to install, PortalError otherwise;
+    then nothing that this call started is left running.
     """
     _validate(licenses, groups)
     workers = default_workers() if workers is None else workers
@@ -358,13 +421,21 @@ def up(
         raise ValueError(f"workers must be between 1 and {MAX_WORKERS}, not {workers}")
     base_dir = Path(base_dir).expanduser().resolve()
     _check_system()
-    base_dir.mkdir(parents=True, exist_ok=True)
     layout = Layout(base_dir)
     venv = Path(venv).expanduser().resolve() if venv else default_venv()
-    with file_lock(layout.lock, _LOCK_TIMEOUT, f"the portal in {base_dir}"):
+    site = layout.ckan(venv)
+    remembered = load_state(layout)
+    port = port or remembered.get("ckan_port") or DEFAULT_PORT
+    _check_ckan_port(layout, site, remembered, port)  # before the folder is even created
+    base_dir.mkdir(parents=True, exist_ok=True)
+    jars = SolrJars(Path(solr_cache).expanduser().resolve() if solr_cache else default_cache())
+    with file_lock(layout.lock, _LOCK_TIMEOUT, f"the portal in {base_dir}"), \
+            _stopped_on_failure() as started:
         state = load_state(layout)
+        _check_ckan_port(layout, site, state, port)
         layout.logs.mkdir(parents=True, exist_ok=True)
         ensure_venv(venv, layout.log("ckan-install"), progress)
+        jars.ensure(layout.log("solr-install"), progress)
         state["venv"] = str(venv)
         source = (state.get("dcatde") or None) if dcatde is None else (dcatde.strip() or None)
         ensure_extensions(venv, extensions(source), layout.log("ckan-install"), progress)
@@ -372,10 +443,9 @@ def up(
         ports = _choose_ports(layout, state, port)
         state["ports"] = ports
         save_state(layout, state)
-        password = _up_postgres(layout, ports["postgres"], progress)
-        _up_redis(layout, ports["redis"], progress)
-        _up_solr(layout, ports["solr"], solr_schema(venv), progress)
-        site = layout.ckan(venv)
+        solr_pid = _start_solr(layout, state, ports["solr"], jars, solr_schema(venv), started, progress)
+        password = _up_postgres(layout, ports["postgres"], started, progress)
+        _up_redis(layout, ports["redis"], started, progress)
         layout.storage.mkdir(parents=True, exist_ok=True)
         settings = {
             "sqlalchemy.url": f"postgresql://ckan:{password}@127.0.0.1:{ports['postgres']}/ckan",
@@ -394,13 +464,16 @@ def up(
             progress("CKAN: initialising the database")
             site.init_db()
             state["database"] = True
+            state["solr_reindex"] = False  # a new database has no datasets to index
             save_state(layout, state)
         if not state.get("sysadmin"):
             progress(f"CKAN: creating sysadmin {SYSADMIN}")
             site.add_sysadmin(SYSADMIN, SYSADMIN_EMAIL, secret(layout.secrets / "sysadmin-password"))
             state["sysadmin"] = True
             save_state(layout, state)
-        pid = _start_ckan_process(layout, site, state, port, workers, changed, progress)
+        _solr_ready(layout, ports["solr"], solr_pid)
+        _reindex(layout, site, state, progress)
+        pid = _start_ckan_process(layout, site, state, port, workers, changed, started, progress)
         url = f"http://127.0.0.1:{port}"
         token = _ensure_token(layout, site, url, pid, progress)
         _ensure_groups(url, token, groups, progress)
@@ -416,10 +489,7 @@ def down(base_dir: Path) -> None:
     with file_lock(layout.lock, _LOCK_TIMEOUT, f"the portal in {base_dir}"):
         state = load_state(layout)
         layout.ckan(Path(state.get("venv") or default_venv())).stop()
-        pid = _solr_running(layout)
-        if pid is not None:
-            stop(pid)
-        layout.solr_pid.unlink(missing_ok=True)
+        layout.solr().stop()
         layout.redis().stop()
         cluster = layout.postgres()
         if cluster.running() is not None:
@@ -427,10 +497,13 @@ def down(base_dir: Path) -> None:
 
 
 def status(base_dir: Path) -> dict[str, Any]:
-    """Per component (``postgres``, ``redis``, ``solr``, ``ckan``): status, pid and port; plus ``url``.
+    """Per component (``postgres``, ``redis``, ``solr``, ``ckan``): status, pid, port and memory; plus
+    ``url`` and ``base_dir``.
 
-    Each component maps to ``{"status": "running" | "stopped", "pid": int | None, "port": int | None}``;
-    ``ckan``'s pid is its web server's master, ``ckan["workers"]`` lists the pids of its worker processes.
+    Each component maps to ``{"status": "running" | "stopped", "pid": int | None, "port": int | None,
+    "memory_mb": float | None}`` (resident memory of the process and its children: CKAN's workers,
+    PostgreSQL's backends); ``ckan``'s pid is its web server's master, ``ckan["workers"]`` lists the pids
+    of its worker processes.
     """
     base_dir = Path(base_dir).expanduser().resolve()
     layout = Layout(base_dir)
@@ -442,7 +515,7 @@ def status(base_dir: Path) -> dict[str, Any]:
     pids: dict[str, int | None] = {
         "postgres": postgres[0] if postgres else None,
         "redis": layout.redis().running(ports.get("redis")),
-        "solr": _solr_running(layout),
+        "solr": layout.solr().running(),
         "ckan": site.running(),
     }
     result: dict[str, Any] = {
@@ -454,7 +527,8 @@ def status(base_dir: Path) -> dict[str, Any]:
         if name == "postgres" and postgres:
             port = postgres[1]
         pid = pids[name]
-        result[name] = {"status": "running" if pid else "stopped", "pid": pid, "port": port}
+        result[name] = {"status": "running" if pid else "stopped", "pid": pid, "port": port,
+                        "memory_mb": resident_mb(pid) if pid else None}
     result["ckan"]["workers"] = site.workers(pids["ckan"]) if pids["ckan"] else []
     result["dcat"] = dcat_status(site.venv, state)
     return result

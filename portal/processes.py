@@ -81,6 +81,29 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def _memory_kb(pid: int) -> int:
+    """Proportional set size of a process (its share of shared pages), else its resident set size."""
+    for path, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(key):
+                    return int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return 0
+
+
+def resident_mb(pid: int) -> float:
+    """Memory of a process and its descendants in MB: the sum of their proportional set sizes, so that
+    memory they share (PostgreSQL's buffers, the pages of CKAN's workers) is counted once."""
+    total_kb, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        total_kb += _memory_kb(current)
+        pending.extend(children(current))
+    return round(total_kb / 1024, 1)
+
+
 def find_processes(*markers: str) -> list[int]:
     """The pids of live processes whose command line contains every one of ``markers``."""
     found: list[int] = []

@@ -121,6 +121,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         {
             "INVENTUR_DATABASE_URL": f"sqlite:///{tmp_path / 'inventur.db'}",
             "INVENTUR_DATA_DIR": str(tmp_path / "data"),
+            "INVENTUR_PORTAL_DIR": str(tmp_path / "portal"),  # never the user's own portal
         }
     )
     return env
