@@ -43,6 +43,20 @@ def _summary(
     return {"sources": [r.summary() for r in reports], "failed": list(failed), "validation": validation}
 
 
+def _bounds(services: Services, what: str) -> dict[str, Any]:
+    """The request bounds and the deadline of one harvest, from the settings."""
+    from connectors.harvest_http import Deadline, HttpLimits
+
+    settings = services.settings
+    limits = HttpLimits(timeout=settings.http_timeout, deadline=settings.http_deadline,
+                        max_bytes=settings.harvest_max_mb * 1024 * 1024, max_redirects=settings.http_max_redirects)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(what)
+    shown = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl() if "://" in what else what  # no password
+    return {"limits": limits, "deadline": Deadline(settings.harvest_deadline, what=f"the harvest of {shown}")}
+
+
 def _said(report: HarvestReport, progress: Progress) -> HarvestReport:
     progress(
         f"{report.name or report.source}: {report.records} read, {report.created} new, {report.updated} changed, "
@@ -72,7 +86,7 @@ def run_ckan(
     settings = services.settings
     organisation = services.organisation
     target_city = organisation.city(city)
-    with CkanSource(url, timeout=settings.http_timeout) as source:
+    with CkanSource(url, timeout=settings.http_timeout, **_bounds(services, url)) as source:
         target = HarvestTarget(
             source=source.url, kind="ckan", city=city, department=department, departments=dict(departments or {}),
             scope=frozenset({organization}) if organization else None, name=name,
@@ -111,8 +125,10 @@ def run_dcat(
 
     settings = services.settings
     organisation = services.organisation
+    bounds = _bounds(services, location)
     source = DcatSource(location, city=organisation.city(city), timeout=settings.http_timeout,
-                        max_pages=max_pages or DEFAULT_MAX_PAGES)
+                        max_pages=max_pages or DEFAULT_MAX_PAGES, max_bytes=bounds["limits"].max_bytes,
+                        max_triples=settings.harvest_max_triples, **bounds)
     target = HarvestTarget(source=source.source, kind="dcat", city=city, department=department,
                            departments=dict(departments or {}), name=name)
     try:
@@ -140,7 +156,8 @@ def run_sql(
 
     organisation = services.organisation
     organisation.department(city, department)
-    with DatabaseSource(url, timeout=services.settings.http_timeout, schemas=schemas) as database:
+    with DatabaseSource(url, timeout=services.settings.http_timeout, schemas=schemas,
+                        deadline=_bounds(services, url)["deadline"]) as database:
         records = database.records()
         source = database.source
     progress(f"{name or source}: {len(records)} tables and views")
