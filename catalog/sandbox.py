@@ -62,8 +62,18 @@ def _limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
+def _quiet() -> None:
+    """The child writes nothing to the terminal: an aborting reader prints its allocation failure (and
+    perhaps a backtrace) there; what went wrong reaches the caller as :class:`ChildFailed`."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 def _serve(conn: Connection, memory_mb: int) -> None:
     """The child's loop: call what is sent, send back ``(status, value)``; exit on EOF."""
+    _quiet()
     _limit_memory(memory_mb)
     while True:
         try:

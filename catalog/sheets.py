@@ -31,7 +31,7 @@ _SINGLE_LETTER_COLUMNS = 26  # the width assumed when no cell lies beyond column
 _MAX_XML_PART = 64 * 1024 * 1024  # workbook.xml and its relationships are tiny in real files
 
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
-_ATTR_R = re.compile(rb"""\br\s*=\s*["']([A-Z]{0,3})(\d{1,9})["']""")
+_ATTR_R = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{0,3})(\d{1,9})["']""")
 _ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'](\d{1,9})["']""")
 _DIMENSION = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref\s*=\s*["']([^"']*)["']""")
 
@@ -238,7 +238,7 @@ class Workbook:
                                   else CalamineWorkbook.from_path(str(self.source)))
             rows: list[list[Any]] = self._calamine.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except (CalamineError, OSError, ValueError) as exc:
-            raise SheetUnreadable(str(exc)) from exc
+            raise SheetUnreadable(f"sheet {name!r} cannot be read ({type(exc).__name__}: {exc})") from exc
         except (MemoryError, KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # pyo3 turns a panic of the Rust reader into a BaseException
@@ -262,10 +262,10 @@ def scan_sheet(data: bytes, sheet: str, limits: SheetLimits) -> SheetScan:
     dimension = _DIMENSION.search(data, 0, 1 << 20)
     scan.declared = dimension.group(1).decode("ascii", "replace") if dimension else None
     row_tag, cell_tag = b"<" + prefix + b"row", b"<" + prefix + b"c"
-    all_rows = len(re.findall(re.escape(row_tag) + rb"[\s>/]", data))
-    numbered = [int(n) for n in re.findall(re.escape(row_tag) + rb' r="(\d{1,9})"', data)]
+    rows = re.findall(re.escape(row_tag) + rb'(?: r="(\d{1,9})")?[\s>/]', data)
+    numbered = [int(n) for n in rows if n]
     odd_cells = re.search(re.escape(cell_tag) + rb'(?:>|/>|\s(?!r="))', data) is not None
-    if all_rows != len(numbered) or odd_cells:
+    if len(rows) != len(numbered) or odd_cells:
         _scan_slowly(data, prefix, sheet, limits, scan)
     else:
         _scan_rows(data, prefix, numbered, sheet, limits, scan)
@@ -299,18 +299,27 @@ def _scan_rows(data: bytes, prefix: bytes, numbered: list[int], sheet: str, limi
             end = data.find(row_end, match.end())
             if value_cell.search(data, match.end(), end if end >= 0 else len(data)):
                 raise SheetTooLarge(sheet, "rows", number, limits.max_rows, f"Zeile {_de(number)}")
+    # a cell's own reference decides where a reader puts it, whatever row element holds it
+    digits = len(str(limits.max_rows))
+    pattern = b"<" + re.escape(prefix) + rb'c r="[A-Za-z]{1,3}(\d{%d,9})"[^>]*(?<!/)>' % digits
+    for match in re.finditer(pattern, data):
+        number = int(match.group(1))
+        if number > limits.max_rows:
+            raise SheetTooLarge(sheet, "rows", number, limits.max_rows, f"Zeile {_de(number)}")
+        last = max(last, number)
     scan.rows = last
 
 
 def _scan_columns(data: bytes, prefix: bytes, sheet: str, limits: SheetLimits, scan: SheetScan) -> None:
     """The last column that holds a cell with content (at least Z: single letters are not told apart)."""
     widest = _SINGLE_LETTER_COLUMNS if scan.rows else 0
-    pattern = b"<" + re.escape(prefix) + rb'c r="([A-Z]{2,3})\d{1,9}"[^>]*(?<!/)>'
+    pattern = b"<" + re.escape(prefix) + rb'c r="([A-Za-z]{2,3})\d{1,9}"[^>]*(?<!/)>'  # readers take a9 for A9
     for match in re.finditer(pattern, data):
-        index = column_index(match.group(1).decode("ascii"))
+        letters = match.group(1).decode("ascii").upper()
+        index = column_index(letters)
         if index > widest:
             if index > limits.max_columns:
-                raise SheetTooLarge(sheet, "columns", index, limits.max_columns, match.group(1).decode("ascii"))
+                raise SheetTooLarge(sheet, "columns", index, limits.max_columns, letters)
             widest = index
     scan.columns = widest
 
@@ -330,7 +339,7 @@ def _scan_slowly(data: bytes, prefix: bytes, sheet: str, limits: SheetLimits, sc
             continue
         ref = _ATTR_R.search(attrs)
         if ref and ref.group(1):
-            column = column_index(ref.group(1).decode("ascii"))
+            column = column_index(ref.group(1).decode("ascii").upper())
             row = int(ref.group(2)) if ref.group(2) else row
         else:
             column += 1

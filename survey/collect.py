@@ -58,6 +58,7 @@ from survey.reader import (
     ReadWorkbook,
     WorkbookTooLarge,
     WorkbookUnreadable,
+    read_meta,
     read_workbook,
 )
 from survey.safety import DEFAULT_MAX_BYTES, DEFAULT_MAX_UNCOMPRESSED, FileDigest, inspect_file
@@ -417,25 +418,33 @@ class Collector:
         outcome.findings += located
         add_findings(session, located, stage="read", run_id=run_id, file_id=received.id)
 
-    def read(self, stored: Path, file_name: str) -> ReadWorkbook | Finding:
-        """The workbook read in the sandbox within the limits, or the one finding why it cannot be."""
+    def read(self, stored: Path, file_name: str) -> tuple[ReadWorkbook | Finding, Meta | None]:
+        """The workbook read in the sandbox within the limits, or the one finding why it cannot be, with its
+        ``Meta`` values when they could be read (then the department still learns why)."""
         try:
-            return self.sandbox.call(read_workbook, stored, file_name=file_name, limits=self.limits.sheet)
+            book = self.sandbox.call(read_workbook, stored, file_name=file_name, limits=self.limits.sheet)
+            return book, book.meta
         except WorkbookTooLarge as exc:
-            return finding("file-too-large", reason=str(exc), reason_de=exc.message_de)
+            return finding("file-too-large", reason=str(exc), reason_de=exc.message_de), exc.meta
         except WorkbookUnreadable as exc:
             return finding("file-unreadable", reason=str(exc), reason_de="Die Arbeitsmappe ist beschädigt oder kein "
-                           "Excel-Format. Bitte speichern Sie sie erneut als .xlsx.")
+                           "Excel-Format. Bitte speichern Sie sie erneut als .xlsx."), None
         except ChildFailed as exc:
             if exc.kind == "crashed":
-                return finding("file-unreadable", reason=f"the reader crashed: {exc.detail}",
-                               reason_de="Die Arbeitsmappe lässt sich nicht lesen. Bitte speichern Sie sie erneut als "
-                               ".xlsx.")
-            limit = (f"mehr als {self.limits.child.memory_mb} MB Arbeitsspeicher" if exc.kind == "memory"
-                     else f"länger als {self.limits.child.seconds:g} Sekunden")
-            return finding("file-too-large", reason=f"reading {exc.detail}",
-                           reason_de=f"Das Lesen der Arbeitsmappe bräuchte {limit}. Bitte löschen Sie leere Zeilen, Spalten "
-                           "und Tabellenblätter außerhalb Ihrer Einträge und senden Sie die Datei erneut.")
+                problem = finding("file-unreadable", reason=f"the reader crashed: {exc.detail}",
+                                  reason_de="Die Arbeitsmappe lässt sich nicht lesen. Bitte speichern Sie sie erneut "
+                                  "als .xlsx.")
+            else:
+                limit = (f"mehr als {self.limits.child.memory_mb} MB Arbeitsspeicher" if exc.kind == "memory"
+                         else f"länger als {self.limits.child.seconds:g} Sekunden")
+                problem = finding("file-too-large", reason=f"reading {exc.detail}",
+                                  reason_de=f"Das Lesen der Arbeitsmappe bräuchte {limit}. Bitte löschen Sie leere Zeilen, "
+                                  "Spalten und Tabellenblätter außerhalb Ihrer Einträge und senden Sie die Datei erneut.")
+            try:
+                meta = self.sandbox.call(read_meta, stored, limits=self.limits.sheet)
+            except (ChildFailed, WorkbookUnreadable):
+                meta = None
+            return problem, meta
 
     def _read_into(self, session: Session, received: ReceivedFile, stored: Path, outcome: FileOutcome, run_id: int | None) -> None:
         started = time.perf_counter()
@@ -446,9 +455,17 @@ class Collector:
             return
         warnings = check.findings(file=outcome.name)
         started = time.perf_counter()
-        book = self.read(stored, outcome.name)
+        book, meta = self.read(stored, outcome.name)
         if isinstance(book, Finding):
-            self._reject(session, received, outcome, [book], run_id)
+            problems = [book]
+            if meta is not None:  # the department that sent it learns why (a signature that fails is said too)
+                meta_problem = self._check_meta(meta, outcome)
+                if meta_problem is None:
+                    received.city, received.department = meta.city, meta.department
+                    received.campaign, received.template_version = meta.campaign, meta.survey_version
+                else:
+                    problems.append(meta_problem)
+            self._reject(session, received, outcome, problems, run_id)
             return
         meta_problem = self._check_meta(book.meta, outcome)
         outcome.timed("read", started)

@@ -36,14 +36,16 @@ class WorkbookUnreadable(ValueError):
 
 
 class WorkbookTooLarge(WorkbookUnreadable):
-    """A sheet reaches beyond the reading limits; ``message_de`` says what the department can do."""
+    """A sheet reaches beyond the reading limits; ``message_de`` says what the department can do, ``meta``
+    is the workbook's ``Meta`` sheet when it could be read (so the department still gets its feedback)."""
 
-    def __init__(self, message: str, message_de: str) -> None:
+    def __init__(self, message: str, message_de: str, meta: Meta | None = None) -> None:
         super().__init__(message)
         self.message_de = message_de
+        self.meta = meta
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (WorkbookTooLarge, (str(self), self.message_de))
+        return (WorkbookTooLarge, (str(self), self.message_de, self.meta))
 
 
 @dataclass
@@ -157,17 +159,28 @@ def read_workbook(path: Path, *, file_name: str | None = None, limits: SheetLimi
     when the workbook cannot be followed; both before any sheet is read into memory.
     """
     shown = file_name or path.name
+    meta = None
     try:
         with Workbook(path, limits) as workbook:
-            return _read(workbook, shown)
+            meta = _read_meta(workbook)
+            return _read(workbook, shown, meta)
     except SheetTooLarge as exc:
-        raise WorkbookTooLarge(str(exc), exc.message_de) from exc
+        raise WorkbookTooLarge(str(exc), exc.message_de, meta) from exc
     except SheetUnreadable as exc:
         raise WorkbookUnreadable(str(exc)) from exc
 
 
-def _read(workbook: Workbook, shown: str) -> ReadWorkbook:
-    meta = _read_meta(workbook)
+def read_meta(path: Path, *, limits: SheetLimits | None = None) -> Meta | None:
+    """Only the ``Meta`` values (within ``limits``), or None when they cannot be read: who sent a workbook
+    that could not be read as a whole."""
+    try:
+        with Workbook(path, limits) as workbook:
+            return _read_meta(workbook)
+    except (SheetTooLarge, SheetUnreadable):
+        return None
+
+
+def _read(workbook: Workbook, shown: str, meta: Meta | None) -> ReadWorkbook:
     names = workbook.sheet_names
     sheet_name = ENTRY_SHEET if ENTRY_SHEET in names else _similar_sheet(names)
     if sheet_name is None:
