@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -225,7 +225,7 @@ class _BoundedAdapter(HTTPAdapter):
                 response._content_consumed = True  # type: ignore[attr-defined]
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if watch.expired:
-                raise SourceUnavailable(f"{url} did not answer completely within {seconds:g} s") from exc
+                self._overdue(url, seconds, exc)
             if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
                 raise requests.exceptions.ReadTimeout(f"{url}: {_short(exc)}") from exc
             if isinstance(exc, urllib3.exceptions.DecodeError):
@@ -234,8 +234,16 @@ class _BoundedAdapter(HTTPAdapter):
                 raise Transient(f"{url} sent a broken or truncated answer: {_short(exc)}") from exc
             raise
         if watch.expired:
-            raise SourceUnavailable(f"{url} did not answer completely within {seconds:g} s")
+            self._overdue(url, seconds, None)
         return response
+
+    def _overdue(self, url: str, seconds: float, cause: BaseException | None) -> NoReturn:
+        if self.harvest is not None and self.harvest.remaining() <= 0:
+            try:
+                self.harvest.check()
+            except SourceUnavailable as exc:
+                raise exc from cause
+        raise SourceUnavailable(f"{url} did not answer completely within {seconds:g} s") from cause
 
     def _body(self, response: requests.Response, url: str) -> bytes:
         limit = self.limits.max_bytes

@@ -9,6 +9,7 @@ validates the inventory afterwards when the harvest changed it. Every step retur
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -231,6 +232,15 @@ def due_sources(services: Services, configs: Sequence[SourceConfig], now: dt.dat
     return chosen
 
 
+def _store_failure(error: BaseException) -> bool:
+    """Whether ``error`` means the store cannot be used (then the step stops), not the source."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from catalog.store import StoreUnavailable
+
+    return isinstance(error, (StoreUnavailable, OperationalError, InterfaceError))
+
+
 def failure_exit(error: BaseException) -> str:
     """Whether a failed source is the outside system's fault (``remote``: it cannot be reached or answers
     with something unreadable) or the caller's (``usage``: a wrong address, a missing or foreign file)."""
@@ -259,4 +269,10 @@ def harvest_sources(
         except (SourceUnavailable, SourceUnreadable, SourceInvalid, SourcesFileError, FileNotFoundError) as exc:
             failed.append({"name": config.name, "error": str(exc), "exit": failure_exit(exc)})
             progress(f"{config.name}: failed: {exc}")
+        except Exception as exc:  # whatever else one source does wrong, the others still run
+            if _store_failure(exc):
+                raise
+            logging.getLogger(__name__).exception("harvest source %s failed", config.name)
+            failed.append({"name": config.name, "error": f"{type(exc).__name__}: {str(exc)[:300]}", "exit": "remote"})
+            progress(f"{config.name}: failed: {type(exc).__name__}: {str(exc)[:300]}")
     return _summary(services, reports, failed=failed, validate=validate, progress=progress)
