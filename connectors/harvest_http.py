@@ -195,10 +195,11 @@ _POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 class _BoundedAdapter(HTTPAdapter):
     """Sends each request under a :class:`_Watch` and reads its answer within the size bound."""
 
-    def __init__(self, limits: HttpLimits, harvest: Deadline | None) -> None:
+    def __init__(self, limits: HttpLimits, harvest: Deadline | None, *, read_body: bool = True, **pool: Any) -> None:
         self.limits = limits
         self.harvest = harvest
-        super().__init__(max_retries=0)
+        self.read_body = read_body
+        super().__init__(max_retries=0, **pool)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -221,8 +222,11 @@ class _BoundedAdapter(HTTPAdapter):
             with watch.running():
                 response = super().send(request, stream=True, timeout=timeout or self.limits.timeout, verify=verify,
                                         cert=cert, proxies=proxies)
-                response._content = self._body(response, url)
-                response._content_consumed = True  # type: ignore[attr-defined]
+                if self.read_body:
+                    response._content = self._body(response, url)
+                    response._content_consumed = True  # type: ignore[attr-defined]
+                else:
+                    response.close()  # only the status and headers are wanted
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if watch.expired:
                 self._overdue(url, seconds, exc)
@@ -273,12 +277,13 @@ class BoundedSession(requests.Session):
     """A requests session for harvesting: see the module docstring. ``harvest`` bounds all its requests
     together; errors of the transport become :class:`SourceUnavailable` or :class:`SourceUnreadable`."""
 
-    def __init__(self, limits: HttpLimits | None = None, *, harvest: Deadline | None = None) -> None:
+    def __init__(self, limits: HttpLimits | None = None, *, harvest: Deadline | None = None, read_body: bool = True,
+                 **pool: Any) -> None:
         super().__init__()
         self.limits = limits or HttpLimits()
         self.harvest = harvest
         self.max_redirects = self.limits.max_redirects
-        adapter = _BoundedAdapter(self.limits, harvest)
+        adapter = _BoundedAdapter(self.limits, harvest, read_body=read_body, **pool)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 

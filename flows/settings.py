@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     harvest_deadline: float = Field(default=3600.0, gt=0, description="Seconds one harvest source may take in all.")
     harvest_max_mb: int = Field(default=200, ge=1, description="Largest answer or catalog file of a harvest source, in MiB.")
     harvest_max_triples: int = Field(
-        default=500_000, ge=100, description="Most RDF statements of one catalog page (more are not read into memory)."
+        default=250_000, ge=100, description="Most RDF statements of one catalog page (more are not read into memory)."
     )
     http_max_redirects: int = Field(default=5, ge=0, le=30, description="Redirects followed per harvest request.")
     shapes_dir: Path | None = Field(

@@ -226,6 +226,19 @@ def test_a_hostile_ckan_portal_ends_with_a_clear_error(hostile: Hostile, case: s
     assert seconds < BOUND
 
 
+def test_url_checks_of_hostile_addresses_end_in_bounds(hostile: Hostile) -> None:
+    """The quality score checks the addresses departments give: loops, files and slow servers end in time."""
+    from connectors.urlcheck import check_urls
+
+    started = time.monotonic()
+    checked = check_urls([hostile.url + p for p in ("/good.ttl", "/loop", "/to-file", "/slow-headers.ttl")], timeout=1.0)
+    assert time.monotonic() - started < BOUND
+    assert checked[hostile.url + "/good.ttl"].status == 200
+    for path, words in (("/loop", "redirect loop"), ("/to-file", "only http(s) redirects"), ("/slow-headers.ttl", "within")):
+        result = checked[hostile.url + path]
+        assert result.status is None and words in (result.error or ""), result
+
+
 def _endless_view(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE baeume (id INTEGER PRIMARY KEY, art TEXT)")

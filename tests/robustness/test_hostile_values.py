@@ -88,15 +88,15 @@ def test_terminal_and_exports_show_control_characters_as_escapes(cli_env: dict[s
         assert b"Traceback" not in done.stderr
         return done
 
-    for args in (("review", "list", "--city", "augsburg"), ("review", "show", identifier), ("findings",),
-                 ("export", "--format", "csv"), ("export", "--format", "jsonl")):
-        done = run(*args)
+    shown = {args: run(*args) for args in (("review", "list", "--city", "augsburg"), ("review", "show", identifier),
+                                           ("findings",), ("export", "--format", "csv"), ("export", "--format", "jsonl"))}
+    for args, done in shown.items():
         for raw in (b"\x1b", b"\x07", "\x9b".encode()):
             assert raw not in done.stdout and raw not in done.stderr, (args, raw)
-    listed = run("review", "list", "--city", "augsburg").stdout.decode()
+    listed = shown[("review", "list", "--city", "augsburg")].stdout.decode()
     assert "\\x1b[31mGEFAHR" in listed and "[/red]" in listed
-    assert "\\x1b[31m" in run("export", "--format", "csv").stdout.decode()
-    assert "\\u001b[31m" in run("export", "--format", "jsonl").stdout.decode()
+    assert "\\x1b[31m" in shown[("export", "--format", "csv")].stdout.decode()
+    assert "\\u001b[31m" in shown[("export", "--format", "jsonl")].stdout.decode()
     out = tmp_path / "inventar.xlsx"
     run("export", "--format", "xlsx", "--out", str(out))
     with zipfile.ZipFile(out) as archive:
