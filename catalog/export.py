@@ -1,25 +1,35 @@
 """Writers for inventory records: JSON Lines (the contract of SURVEY.md), CSV and xlsx.
 
 Values that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return at
-the start) are written as text: in CSV with a leading apostrophe, in xlsx as string cells.
+the start) are written as text: in CSV with a leading apostrophe, in xlsx as string cells. Control
+characters (a terminal's escape sequences, characters XML cannot carry) never reach the output as
+they are: CSV and xlsx show them as visible escapes (``\\x1b``), JSON Lines as JSON escapes (``\\u001b``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from catalog.normalise import CONTROL_CHARACTERS, visible
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def write_jsonl(records: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
-    """One JSON object per line, keys in the order given, UTF-8 text as is; returns the count."""
+    """One JSON object per line, keys in the order given, UTF-8 text as is (control characters as JSON
+    escapes); returns the count."""
     count = 0
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False, default=str))
+        out.write(CONTROL_CHARACTERS.sub(_json_escape, json.dumps(record, ensure_ascii=False, default=str)))
         out.write("\n")
         count += 1
     return count
@@ -29,8 +39,8 @@ def _flat(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
-        return "; ".join(str(v) for v in value)
-    return str(value)
+        return visible("; ".join(str(v) for v in value))
+    return visible(str(value))
 
 
 def defuse(text: str) -> str:

@@ -156,6 +156,36 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "Das Tabellenblatt „{value}“ fehlt. Bitte die Vorlage unverändert verwenden.",
         "Sheet {value!r} is missing.",
     ),
+    "header-missing": (
+        "error",
+        "Im Blatt „{value}“ steht in den ersten {rows} Zeilen keine Kopfzeile mit den Spaltenüberschriften des "
+        "Fragebogens{where_de}. Bitte lassen Sie die Kopfzeile in Zeile 1 (keine Zeilen darüber einfügen) und "
+        "senden Sie die Datei erneut; bis dahin haben wir keine Zeile übernommen.",
+        "No header row with the survey's column labels in the first {rows} rows of sheet {value!r}{where_en}; "
+        "no row was read.",
+    ),
+    "sheet-hidden": (
+        "warning",
+        "Das Blatt „{value}“ ist ausgeblendet. Wir haben es trotzdem gelesen; bitte blenden Sie es wieder ein "
+        "(Rechtsklick auf ein Blattregister › „Einblenden“), damit Sie sehen, was Sie uns senden.",
+        "Sheet {value!r} is hidden; it was read anyway.",
+    ),
+    "control-characters-removed": (
+        "info",
+        "Aus „{label}“ wurden {count} unsichtbare Steuerzeichen entfernt (vorher: {value}).",
+        "{count} control character(s) removed from {label!r} (before: {value}).",
+    ),
+    "value-truncated": (
+        "error",
+        "Der Text in „{label}“ ist mit {length} Zeichen länger, als das Inventar speichern kann; gespeichert "
+        "sind die ersten {limit} Zeichen. Bitte kürzen.",
+        "{label!r} has {length} characters; only the first {limit} are stored.",
+    ),
+    "file-refused": (
+        "error",
+        "Die Datei „{value}“ wurde nicht gelesen: {reason_de}",
+        "{value!r} was not read: {reason}",
+    ),
     "template-outdated": (
         "error",
         "Die Datei wurde mit einer veralteten Vorlage (Version {value}) ausgefüllt. Bitte die aktuelle Vorlage verwenden.",

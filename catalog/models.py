@@ -2,11 +2,18 @@
 review decisions, publications, deliveries and runs. Nothing is deleted: history is kept.
 
 The schema is owned by the Alembic migrations in ``catalog/migrations``; these classes mirror it.
+
+Text goes in through :class:`BoundedString` and :class:`SafeText`, so that SQLite and PostgreSQL keep the
+same thing: a NUL character or a lone surrogate (which PostgreSQL, or the driver of either store, refuses)
+is dropped, and a value longer than its column is cut to it (PostgreSQL refuses what SQLite would keep).
+This is the last line only: normalisation removes control characters and cuts over-long values first,
+with a finding (:mod:`catalog.normalise`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -14,6 +21,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +30,43 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# What no store keeps alike: NUL (PostgreSQL refuses it in text) and lone surrogates (no UTF-8 for them).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any, length: int | None = None) -> Any:
+    """``value`` as text both stores keep alike: NUL and lone surrogates dropped, cut at ``length``."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    if UNSTORABLE.search(text):
+        text = UNSTORABLE.sub("", text)
+    if length is not None and len(text) > length:
+        text = text[:length]
+    return text
+
+
+class BoundedString(TypeDecorator[str]):
+    """``VARCHAR(length)`` that never fails on a value: see the module docstring."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        length: int | None = getattr(self.impl_instance, "length", None)
+        return storable(value, length)
+
+
+class SafeText(TypeDecorator[str]):
+    """``TEXT`` without the characters a store refuses."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return storable(value)
 
 
 def utcnow() -> dt.datetime:
@@ -37,17 +82,17 @@ class Run(Base):
 
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(BoundedString(40))
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(BoundedString(20), default="running")
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Campaign(Base):
     __tablename__ = "campaigns"
-    id: Mapped[str] = mapped_column(String(60), primary_key=True)
-    title: Mapped[str | None] = mapped_column(String(200))
+    id: Mapped[str] = mapped_column(BoundedString(60), primary_key=True)
+    title: Mapped[str | None] = mapped_column(BoundedString(200))
     deadline: Mapped[dt.date | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -57,14 +102,14 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign: Mapped[str] = mapped_column(String(60), index=True)
-    city: Mapped[str] = mapped_column(String(20))
-    department: Mapped[str] = mapped_column(String(10))
-    file_name: Mapped[str] = mapped_column(String(255))
-    location: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
+    campaign: Mapped[str] = mapped_column(BoundedString(60), index=True)
+    city: Mapped[str] = mapped_column(BoundedString(20))
+    department: Mapped[str] = mapped_column(BoundedString(10))
+    file_name: Mapped[str] = mapped_column(BoundedString(255))
+    location: Mapped[str] = mapped_column(SafeText)
+    sha256: Mapped[str] = mapped_column(BoundedString(64))
     size: Mapped[int] = mapped_column(BigInteger)
-    template_version: Mapped[str] = mapped_column(String(20))
+    template_version: Mapped[str] = mapped_column(BoundedString(20))
     delivered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     __table_args__ = (Index("ix_deliveries_city_department", "city", "department"),)
 
@@ -74,18 +119,18 @@ class ReceivedFile(Base):
 
     __tablename__ = "received_files"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(BoundedString(64), unique=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    original_name: Mapped[str] = mapped_column(String(255))
-    source: Mapped[str] = mapped_column(Text)  # path or URL it was taken from
-    sender: Mapped[str | None] = mapped_column(String(255))  # who sent it, as far as known
-    stored_path: Mapped[str] = mapped_column(Text)
+    original_name: Mapped[str] = mapped_column(BoundedString(255))
+    source: Mapped[str] = mapped_column(SafeText)  # path or URL it was taken from
+    sender: Mapped[str | None] = mapped_column(BoundedString(255))  # who sent it, as far as known
+    stored_path: Mapped[str] = mapped_column(SafeText)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    city: Mapped[str | None] = mapped_column(String(20))
-    department: Mapped[str | None] = mapped_column(String(10))
-    campaign: Mapped[str | None] = mapped_column(String(60))
-    template_version: Mapped[str | None] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="received")  # received, read, rejected
+    city: Mapped[str | None] = mapped_column(BoundedString(20))
+    department: Mapped[str | None] = mapped_column(BoundedString(10))
+    campaign: Mapped[str | None] = mapped_column(BoundedString(60))
+    template_version: Mapped[str | None] = mapped_column(BoundedString(20))
+    status: Mapped[str] = mapped_column(BoundedString(20), default="received")  # received, read, rejected
     rows: Mapped[int | None] = mapped_column(Integer)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
 
@@ -94,8 +139,8 @@ class IdentifierCounter(Base):
     """The next free number per city and department: identifiers are never reused."""
 
     __tablename__ = "identifier_counters"
-    city: Mapped[str] = mapped_column(String(20), primary_key=True)
-    department: Mapped[str] = mapped_column(String(10), primary_key=True)
+    city: Mapped[str] = mapped_column(BoundedString(20), primary_key=True)
+    department: Mapped[str] = mapped_column(BoundedString(10), primary_key=True)
     next_value: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -104,49 +149,49 @@ class Entry(Base):
 
     __tablename__ = "entries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    identifier: Mapped[str] = mapped_column(String(40), unique=True)
-    city: Mapped[str] = mapped_column(String(20))
-    department: Mapped[str] = mapped_column(String(10))
-    title: Mapped[str | None] = mapped_column(String(400))
-    description: Mapped[str | None] = mapped_column(Text)
+    identifier: Mapped[str] = mapped_column(BoundedString(40), unique=True)
+    city: Mapped[str] = mapped_column(BoundedString(20))
+    department: Mapped[str] = mapped_column(BoundedString(10))
+    title: Mapped[str | None] = mapped_column(BoundedString(400))
+    description: Mapped[str | None] = mapped_column(SafeText)
     theme: Mapped[list[Any]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    data_kind: Mapped[str | None] = mapped_column(String(40))
-    source_system: Mapped[str | None] = mapped_column(String(400))
-    contact_name: Mapped[str | None] = mapped_column(String(400))
-    contact_email: Mapped[str | None] = mapped_column(String(320))
-    personal_data: Mapped[str | None] = mapped_column(String(20))
-    third_party_rights: Mapped[str | None] = mapped_column(String(20))
-    access_rights: Mapped[str | None] = mapped_column(String(200))
-    restriction_reason: Mapped[str | None] = mapped_column(Text)
-    license: Mapped[str | None] = mapped_column(String(200))
-    attribution: Mapped[str | None] = mapped_column(Text)
+    data_kind: Mapped[str | None] = mapped_column(BoundedString(40))
+    source_system: Mapped[str | None] = mapped_column(BoundedString(400))
+    contact_name: Mapped[str | None] = mapped_column(BoundedString(400))
+    contact_email: Mapped[str | None] = mapped_column(BoundedString(320))
+    personal_data: Mapped[str | None] = mapped_column(BoundedString(20))
+    third_party_rights: Mapped[str | None] = mapped_column(BoundedString(20))
+    access_rights: Mapped[str | None] = mapped_column(BoundedString(200))
+    restriction_reason: Mapped[str | None] = mapped_column(SafeText)
+    license: Mapped[str | None] = mapped_column(BoundedString(200))
+    attribution: Mapped[str | None] = mapped_column(SafeText)
     formats: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    access_url: Mapped[str | None] = mapped_column(Text)
-    frequency: Mapped[str | None] = mapped_column(String(200))
-    temporal_start: Mapped[str | None] = mapped_column(String(10))
-    temporal_end: Mapped[str | None] = mapped_column(String(10))
-    spatial_scope: Mapped[str | None] = mapped_column(String(20))
-    spatial: Mapped[str | None] = mapped_column(String(200))
-    last_updated: Mapped[str | None] = mapped_column(String(10))
-    hvd_category: Mapped[str | None] = mapped_column(String(200))
-    publish_proposal: Mapped[str | None] = mapped_column(String(10))
-    remarks: Mapped[str | None] = mapped_column(Text)
+    access_url: Mapped[str | None] = mapped_column(SafeText)
+    frequency: Mapped[str | None] = mapped_column(BoundedString(200))
+    temporal_start: Mapped[str | None] = mapped_column(BoundedString(10))
+    temporal_end: Mapped[str | None] = mapped_column(BoundedString(10))
+    spatial_scope: Mapped[str | None] = mapped_column(BoundedString(20))
+    spatial: Mapped[str | None] = mapped_column(BoundedString(200))
+    last_updated: Mapped[str | None] = mapped_column(BoundedString(10))
+    hvd_category: Mapped[str | None] = mapped_column(BoundedString(200))
+    publish_proposal: Mapped[str | None] = mapped_column(BoundedString(10))
+    remarks: Mapped[str | None] = mapped_column(SafeText)
     # survey 2026.2: bulk download and API (High-Value Datasets), the list of protected data (DGA Art. 8)
-    download_url: Mapped[str | None] = mapped_column(Text)
-    api_url: Mapped[str | None] = mapped_column(Text)
-    api_type: Mapped[str | None] = mapped_column(String(20))
-    api_documentation: Mapped[str | None] = mapped_column(Text)
-    legal_basis: Mapped[str | None] = mapped_column(Text)
-    reuse_conditions: Mapped[str | None] = mapped_column(Text)
-    protected_listing: Mapped[str | None] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20), default="new")
+    download_url: Mapped[str | None] = mapped_column(SafeText)
+    api_url: Mapped[str | None] = mapped_column(SafeText)
+    api_type: Mapped[str | None] = mapped_column(BoundedString(20))
+    api_documentation: Mapped[str | None] = mapped_column(SafeText)
+    legal_basis: Mapped[str | None] = mapped_column(SafeText)
+    reuse_conditions: Mapped[str | None] = mapped_column(SafeText)
+    protected_listing: Mapped[str | None] = mapped_column(BoundedString(10))
+    status: Mapped[str] = mapped_column(BoundedString(20), default="new")
     quality_score: Mapped[int | None] = mapped_column(Integer)
-    origin: Mapped[str] = mapped_column(String(20), default="survey")  # survey, harvest, proposal
-    remote_source: Mapped[str | None] = mapped_column(Text)
-    remote_id: Mapped[str | None] = mapped_column(String(400))
-    remote_modified: Mapped[str | None] = mapped_column(String(40))
-    content_hash: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(BoundedString(20), default="survey")  # survey, harvest, proposal
+    remote_source: Mapped[str | None] = mapped_column(SafeText)
+    remote_id: Mapped[str | None] = mapped_column(BoundedString(400))
+    remote_modified: Mapped[str | None] = mapped_column(BoundedString(40))
+    content_hash: Mapped[str] = mapped_column(BoundedString(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
     gone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -171,11 +216,11 @@ class EntryVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)  # the normalised values
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the values as received
-    content_hash: Mapped[str] = mapped_column(String(64))
-    source_kind: Mapped[str] = mapped_column(String(20))  # survey, harvest, review, import
-    source: Mapped[str | None] = mapped_column(Text)  # file name, harvest URL, reviewer
+    content_hash: Mapped[str] = mapped_column(BoundedString(64))
+    source_kind: Mapped[str] = mapped_column(BoundedString(20))  # survey, harvest, review, import
+    source: Mapped[str | None] = mapped_column(SafeText)  # file name, harvest URL, reviewer
     file_id: Mapped[int | None] = mapped_column(ForeignKey("received_files.id"))
-    sheet: Mapped[str | None] = mapped_column(String(100))
+    sheet: Mapped[str | None] = mapped_column(BoundedString(100))
     row: Mapped[int | None] = mapped_column(Integer)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -190,23 +235,23 @@ class FindingRow(Base):
     __tablename__ = "findings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
-    stage: Mapped[str] = mapped_column(String(20))  # read, normalise, validate, harvest, publish
+    stage: Mapped[str] = mapped_column(BoundedString(20))  # read, normalise, validate, harvest, publish
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
     entry_version: Mapped[int | None] = mapped_column(Integer)
     file_id: Mapped[int | None] = mapped_column(ForeignKey("received_files.id"))
-    code: Mapped[str] = mapped_column(String(60))
-    severity: Mapped[str] = mapped_column(String(10))
-    city: Mapped[str | None] = mapped_column(String(20))
-    department: Mapped[str | None] = mapped_column(String(10))
-    identifier: Mapped[str | None] = mapped_column(String(40))
-    file: Mapped[str | None] = mapped_column(String(255))
-    sheet: Mapped[str | None] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(BoundedString(60))
+    severity: Mapped[str] = mapped_column(BoundedString(10))
+    city: Mapped[str | None] = mapped_column(BoundedString(20))
+    department: Mapped[str | None] = mapped_column(BoundedString(10))
+    identifier: Mapped[str | None] = mapped_column(BoundedString(40))
+    file: Mapped[str | None] = mapped_column(BoundedString(255))
+    sheet: Mapped[str | None] = mapped_column(BoundedString(100))
     row: Mapped[int | None] = mapped_column(Integer)
-    column: Mapped[str | None] = mapped_column(String(4))
-    field: Mapped[str | None] = mapped_column(String(40))
-    value: Mapped[str | None] = mapped_column(Text)
-    message: Mapped[str] = mapped_column(Text)
-    message_en: Mapped[str] = mapped_column(Text)
+    column: Mapped[str | None] = mapped_column(BoundedString(4))
+    field: Mapped[str | None] = mapped_column(BoundedString(40))
+    value: Mapped[str | None] = mapped_column(SafeText)
+    message: Mapped[str] = mapped_column(SafeText)
+    message_en: Mapped[str] = mapped_column(SafeText)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     __table_args__ = (
@@ -223,11 +268,11 @@ class ReviewDecision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
     entry_version: Mapped[int] = mapped_column(Integer)
-    decision: Mapped[str] = mapped_column(String(30))
-    state_from: Mapped[str] = mapped_column(String(20))
-    state_to: Mapped[str] = mapped_column(String(20))
-    reviewer: Mapped[str] = mapped_column(String(200))
-    comment: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(BoundedString(30))
+    state_from: Mapped[str] = mapped_column(BoundedString(20))
+    state_to: Mapped[str] = mapped_column(BoundedString(20))
+    reviewer: Mapped[str] = mapped_column(BoundedString(200))
+    comment: Mapped[str | None] = mapped_column(SafeText)
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -239,11 +284,11 @@ class Publication(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
     entry_version: Mapped[int] = mapped_column(Integer)
-    portal: Mapped[str] = mapped_column(Text)
-    package_name: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(20))  # create, update, withdraw, restore, unchanged, failed
-    content_hash: Mapped[str | None] = mapped_column(String(64))
-    remote_id: Mapped[str | None] = mapped_column(String(100))
+    portal: Mapped[str] = mapped_column(SafeText)
+    package_name: Mapped[str] = mapped_column(BoundedString(100))
+    action: Mapped[str] = mapped_column(BoundedString(20))  # create, update, withdraw, restore, unchanged, failed
+    content_hash: Mapped[str | None] = mapped_column(BoundedString(64))
+    remote_id: Mapped[str | None] = mapped_column(BoundedString(100))
     ok: Mapped[bool] = mapped_column(Boolean, default=True)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(SafeText)
     published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

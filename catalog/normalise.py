@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -326,12 +327,62 @@ def _free_text(ctx: _Context, raw: Any, today: dt.date) -> str | None:
 
 
 def normalise_value(spec: Field, raw: Any, *, vocab: Vocabularies | None = None, today: dt.date | None = None) -> tuple[Any, list[Finding]]:
-    """Normalise one field's raw value; returns the value (None or [] when empty) and the findings."""
+    """Normalise one field's raw value; returns the value (None or [] when empty) and the findings.
+
+    Control characters are removed first (a correction, recorded with the value before, its control
+    characters shown as ``\\xNN``); a text longer than its column in the store is cut to it, with an
+    error finding. So SQLite and PostgreSQL store the same value, and neither refuses it.
+    """
+    cleaned: list[Finding] = []
+    if isinstance(raw, str) and CONTROL_CHARACTERS.search(raw):
+        raw, cleaned = _without_controls(spec, raw)
     if _blank(raw):
-        return ([] if spec.is_list else None), []
+        return ([] if spec.is_list else None), cleaned
     ctx = _Context(spec, raw, vocab or vocabularies())
     value = _HANDLERS.get(spec.kind, _free_text)(ctx, raw, today or dt.date.today())
-    return value, ctx.findings
+    limit = _stored_lengths().get(spec.key)
+    if isinstance(value, str) and limit is not None and len(value) > limit:
+        ctx.add("value-truncated", value=visible(value[:200]) + "…", length=len(value), limit=limit)
+        value = value[:limit]
+    return value, cleaned + ctx.findings
+
+
+# Control characters no answer means to hold: C0 (but tab, line feed, carriage return), DEL, C1, lone
+# surrogates and the two non-characters. Those that separate words become a blank, the others go.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_SEPARATING = re.compile("[\x0b\x0c\x1c-\x1f\x85]")
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\x1b``, ``\\ud800``): what a terminal,
+    an export or a finding shows instead of acting on them."""
+    return CONTROL_CHARACTERS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _without_controls(spec: Field, raw: str) -> tuple[str, list[Finding]]:
+    count = len(CONTROL_CHARACTERS.findall(raw))
+    text = CONTROL_CHARACTERS.sub("", _SEPARATING.sub(" ", raw))
+    shown = visible(raw if len(raw) <= 300 else raw[:300] + "…")
+    return text, [finding("control-characters-removed", value=shown, label=spec.label, field=spec.key, count=count)]
+
+
+@functools.cache
+def _stored_lengths() -> dict[str, int]:
+    """The length of each field's column in the store (text fields only)."""
+    from catalog.models import Entry
+
+    lengths: dict[str, int] = {}
+    for spec in FIELDS:
+        column = Entry.__table__.columns.get(spec.key)
+        length = getattr(column.type, "length", None) if column is not None else None
+        if isinstance(length, int):
+            lengths[spec.key] = length
+    return lengths
 
 
 def normalise_record(raw: Mapping[str, Any], *, vocab: Vocabularies | None = None, today: dt.date | None = None) -> Normalised:
@@ -392,4 +443,5 @@ def spatial_uri(scope: str | None, geocoding_uri: str) -> str | None:
     return geocoding_uri
 
 
-__all__ = ["BY_KEY", "Normalised", "Normaliser", "normalise_record", "normalise_value", "parse_date", "spatial_uri"]
+__all__ = ["BY_KEY", "CONTROL_CHARACTERS", "Normalised", "Normaliser", "normalise_record", "normalise_value", "parse_date",
+           "spatial_uri", "visible"]

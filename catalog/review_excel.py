@@ -6,19 +6,28 @@ review state, open errors and the hard rules that block it, a decision column (d
 the entry version, its content hash and a hash of the row's visible values as exported.
 
 :func:`import_review` applies the decisions of such a workbook, row by row, and never blindly: a row
-is refused (with the row number, the identifier and the reason) when the entry changed in the store
-since the export (stale), when the entry data in the row were edited in the sheet, when a rejection
-has no comment, or when a hard rule blocks the approval. Rows with ``offen`` or no decision are
-skipped. Every value is written as text, never as a formula.
+is refused (with the row number, the identifier and the reason) when it holds a formula (only plain
+values count), when its Kennung was changed, when the entry data in the row were edited in the sheet,
+when the entry belongs to another city than the workbook, when the entry changed in the store since the
+export (stale), when a rejection has no comment, or when a hard rule blocks the approval. Rows with
+``offen`` or no decision are skipped. Every value is written as text, never as a formula.
+
+With ``secret_for`` (the city's signing secret, as for the survey workbooks) the workbook is signed:
+the ``Meta`` sheet carries an HMAC over its values, the city included, and each row's hash is an HMAC
+too, so that only rows this tool wrote, for that city, are accepted. The workbook is read within
+:class:`catalog.sheets.SheetLimits`, checked before any cell is read (``read`` lets the caller read it
+in a :class:`catalog.sandbox.Sandbox`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +50,14 @@ from catalog.review import (
     shown_value,
     state_label,
 )
+from catalog.sheets import SheetLimits, SheetTooLarge, SheetUnreadable, Workbook
 
 SHEET = "Prüfung"
 META_SHEET = "Meta"
-FORMAT = "inventur-review/1"
+FORMAT = "inventur-review/2"
+ALL_CITIES = "alle"
+SIGNATURE = "Signatur"
+_META_KEYS = ("Format", "Stadt", "Dienststelle", "Status", "Exportiert am", "Einträge")
 
 APPROVE = "genehmigen"
 REJECT = "ablehnen"
@@ -200,11 +213,25 @@ def row_values(item: ReviewItem, organisation: Organisation | None = None) -> di
     return {key: _norm(_clean(value)) for key, value in values.items()}
 
 
-def row_hash(identifier: str, version: str, content_hash: str, values: Mapping[str, str]) -> str:
-    """The hash of a row's visible entry data as exported, bound to the entry version it shows."""
+def _key(secret: bytes) -> bytes:
+    """The review workbooks' own key, derived from a city's signing secret (never the secret itself)."""
+    return hmac.new(secret, b"inventur review workbook", hashlib.sha256).digest()
+
+
+def row_hash(identifier: str, version: str, content_hash: str, values: Mapping[str, str], secret: bytes | None = None) -> str:
+    """The hash of a row's visible entry data as exported, bound to the entry version it shows; an HMAC
+    with the entry's city's secret when one is given."""
     body = [identifier, version, content_hash, [_norm(values.get(c.key)) for c in DATA_COLUMNS]]
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if secret is None:
+        return hashlib.sha256(text).hexdigest()
+    return hmac.new(_key(secret), text, hashlib.sha256).hexdigest()
+
+
+def meta_signature(meta: Mapping[str, str], secret: bytes) -> str:
+    """The HMAC over the ``Meta`` values (format, city, department, states, time, count)."""
+    text = json.dumps([meta.get(k, "") for k in _META_KEYS], ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(_key(secret), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 # --------------------------------------------------------------------------- export
@@ -228,11 +255,15 @@ def export_review(
     department: str | None = None,
     organisation: Organisation | None = None,
     now: dt.datetime | None = None,
+    secret_for: Callable[[str], bytes] | None = None,
 ) -> int:
     """Write the review workbook of the entries in ``states`` (of one city, or all) to ``path``.
 
-    Entries gone from their source are left out. Returns the number of entries written.
+    Entries gone from their source are left out. Returns the number of entries written. With
+    ``secret_for`` the workbook is signed (see the module docstring); a signed workbook is for one city.
     """
+    if secret_for is not None and city is None:
+        raise ValueError("a signed review workbook is for one city: give the city")
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -273,7 +304,8 @@ def export_review(
             "_identifier": item.identifier,
             "_version": version,
             "_content_hash": item.entry.content_hash,
-            "_row_hash": row_hash(item.identifier, version, item.entry.content_hash, values),
+            "_row_hash": row_hash(item.identifier, version, item.entry.content_hash, values,
+                                  secret_for(item.entry.city) if secret_for else None),
             "decision": OPEN,
             "comment": "",
         })
@@ -310,11 +342,11 @@ def export_review(
     )
     meta = workbook.create_sheet(META_SHEET)
     stamp = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
-    for row, (key, value) in enumerate(
-        (("Format", FORMAT), ("Stadt", city or "alle"), ("Dienststelle", department or "alle"),
-         ("Status", ", ".join(states) or "alle"), ("Exportiert am", stamp), ("Einträge", str(len(items)))),
-        start=1,
-    ):
+    values = dict(zip(_META_KEYS, (FORMAT, city or ALL_CITIES, department or ALL_CITIES, ", ".join(states) or "alle",
+                                   stamp, str(len(items))), strict=True))
+    if secret_for is not None and city is not None:
+        values[SIGNATURE] = meta_signature(values, secret_for(city))
+    for row, (key, value) in enumerate(values.items(), start=1):
         _write_text(meta.cell(row=row, column=1), key)
         _write_text(meta.cell(row=row, column=2), value)
     meta.sheet_state = "hidden"
@@ -326,23 +358,42 @@ def export_review(
 # --------------------------------------------------------------------------- import
 
 
-def _read_sheets(path: Path) -> tuple[list[list[Any]], dict[str, str]]:
-    """The rows of the review sheet and the key/value pairs of the Meta sheet."""
-    from python_calamine import CalamineError, CalamineWorkbook
+@dataclass
+class ReviewWorkbook:
+    """What an import reads of a review workbook: the review sheet's rows, the ``Meta`` values, and the
+    sheet rows (1-based) that hold a formula, with the cells."""
 
+    rows: list[list[Any]]
+    meta: dict[str, str]
+    formulas: dict[int, list[str]] = field(default_factory=dict)
+
+
+_REF = re.compile(r"([A-Z]+)(\d+)")
+
+
+def read_review_workbook(path: Path, limits: SheetLimits | None = None) -> ReviewWorkbook:
+    """The review sheet and the ``Meta`` sheet of ``path``, each checked against ``limits`` before it is read.
+
+    Raises :class:`ReviewSheetInvalid` for a file that is no review workbook, cannot be read, or is too large.
+    """
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        names = workbook.sheet_names
-        if SHEET not in names or META_SHEET not in names:
-            raise ReviewSheetInvalid(f"{path.name} is no review workbook (sheets {SHEET!r} and {META_SHEET!r} expected)")
-        rows = workbook.get_sheet_by_name(SHEET).to_python(skip_empty_area=False)
-        meta_rows = workbook.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
-    except (CalamineError, OSError, ValueError) as exc:
-        if isinstance(exc, ReviewSheetInvalid):
-            raise
+        with Workbook(path, limits) as workbook:
+            names = workbook.sheet_names
+            if SHEET not in names or META_SHEET not in names:
+                raise ReviewSheetInvalid(f"{path.name} is no review workbook (sheets {SHEET!r} and {META_SHEET!r} expected)")
+            meta_rows = workbook.rows(META_SHEET)
+            rows = workbook.rows(SHEET)
+            formulas: dict[int, list[str]] = {}
+            for ref in workbook.formulas(SHEET):
+                match = _REF.fullmatch(ref)
+                if match:
+                    formulas.setdefault(int(match[2]), []).append(ref)
+    except SheetTooLarge as exc:
+        raise ReviewSheetInvalid(f"{path.name}: {exc}") from exc
+    except SheetUnreadable as exc:
         raise ReviewSheetInvalid(f"{path.name} cannot be read as a workbook: {exc}") from exc
     meta = {_norm(r[0]): _norm(r[1]) for r in meta_rows if len(r) >= 2 and _norm(r[0])}
-    return rows, meta
+    return ReviewWorkbook(rows, meta, formulas)
 
 
 def _header(rows: list[list[Any]], path: Path) -> dict[str, int]:
@@ -378,42 +429,84 @@ def _refused(row: int, ident: str | None, decision: str | None, message: str, ge
 
 
 def import_review(
-    session: Session, path: Path, *, reviewer: str, organisation: Organisation | None = None
+    session: Session,
+    path: Path,
+    *,
+    reviewer: str,
+    organisation: Organisation | None = None,
+    secret_for: Callable[[str], bytes] | None = None,
+    read: Callable[[Path], ReviewWorkbook] | None = None,
 ) -> ImportReport:
     """Apply the decisions of a review workbook made by :func:`export_review`, as ``reviewer``.
 
     Each row is checked on its own and refused with its reason when it cannot be applied safely (see
     the module docstring); the other rows are applied. Raises :class:`ReviewSheetInvalid` when the file
-    is no review workbook. Pass the same ``organisation`` as to the export, so that an edited row can
-    name the edited columns.
+    is no review workbook, or (with ``secret_for``) when its signature does not match. Pass the same
+    ``organisation`` and ``secret_for`` as to the export. ``read`` reads the workbook (default:
+    :func:`read_review_workbook` in this process).
     """
     reviewer = reviewer_name(reviewer)
-    rows, meta = _read_sheets(path)
+    book = (read or read_review_workbook)(path)
+    rows, meta = book.rows, book.meta
     if meta.get("Format") != FORMAT:
         raise ReviewSheetInvalid(
-            f"{path.name}: unknown review workbook format {meta.get('Format')!r} (expected {FORMAT!r})"
+            f"{path.name}: unknown review workbook format {meta.get('Format')!r} (expected {FORMAT!r}); export again"
         )
+    city = meta.get("Stadt") or ALL_CITIES
+    if secret_for is not None:
+        _check_signature(path, meta, city, secret_for)
     columns = _header(rows, path)
     report = ImportReport(path)
     seen: dict[str, int] = {}
+    check = _RowCheck(session, seen, reviewer, organisation, None if city == ALL_CITIES else city, secret_for)
     for index in range(1, len(rows)):
         number = index + 1
         cells = _cells(rows[index], columns)
         if not any(cells.values()):
             continue
-        report.outcomes.append(_import_row(session, number, cells, seen, reviewer, organisation))
+        if number in book.formulas:
+            refs = ", ".join(sorted(book.formulas[number]))
+            report.outcomes.append(_refused(
+                number, cells["_identifier"] or None, cells["decision"] or None,
+                f"cells {refs} hold a formula; only plain values are accepted: type the decision and comment",
+                f"Zeile {number}: Die Zellen {refs} enthalten eine Formel; bitte Entscheidung und Kommentar als Text "
+                "eintragen."))
+            continue
+        report.outcomes.append(check.row(number, cells))
     return report
 
 
-def _import_row(
-    session: Session,
-    number: int,
-    cells: Mapping[str, str],
-    seen: dict[str, int],
-    reviewer: str,
-    organisation: Organisation | None,
-) -> RowOutcome:
+def _check_signature(path: Path, meta: Mapping[str, str], city: str, secret_for: Callable[[str], bytes]) -> None:
+    given = meta.get(SIGNATURE, "")
+    try:
+        expected = meta_signature(meta, secret_for(city)) if city != ALL_CITIES else None
+    except (KeyError, ValueError, LookupError):
+        expected = None
+    if expected is None or not hmac.compare_digest(given, expected):
+        raise ReviewSheetInvalid(
+            f"{path.name}: the signature of the review workbook does not match (city {city!r}): it was not "
+            "exported by this inventur for that city, or its Meta sheet was changed; export again"
+        )
+
+
+@dataclass
+class _RowCheck:
+    """Checks one row at a time and applies its decision."""
+
+    session: Session
+    seen: dict[str, int]
+    reviewer: str
+    organisation: Organisation | None
+    city: str | None
+    secret_for: Callable[[str], bytes] | None
+
+    def row(self, number: int, cells: Mapping[str, str]) -> RowOutcome:
+        return _import_row(self, number, cells)
+
+
+def _import_row(check: _RowCheck, number: int, cells: Mapping[str, str]) -> RowOutcome:
     """Check one row and apply its decision; the outcome says what happened and why."""
+    session = check.session
     ident = cells["_identifier"] or None
     raw_decision = cells["decision"]
     decision = raw_decision.casefold()
@@ -426,13 +519,26 @@ def _import_row(
     if ident is None:
         return _refused(number, cells["identifier"] or None, decision,
                         "the hidden Kennung (System) is empty: the row is not from a review export")
-    if ident in seen:
-        return _refused(number, ident, decision, f"the entry appears again (first in row {seen[ident]})")
-    seen[ident] = number
+    if cells["identifier"] and cells["identifier"] != ident:
+        return _identifier_changed(number, ident, decision, cells["identifier"])
+    if ident in check.seen:
+        return _refused(number, ident, decision, f"the entry appears again (first in row {check.seen[ident]})")
+    check.seen[ident] = number
     try:
         entry = find_entry(session, ident)
     except ReviewError:
         return _refused(number, ident, decision, "no entry with this identifier in the inventory")
+    if check.city is not None and entry.city != check.city:
+        return _refused(
+            number, ident, decision,
+            f"the entry belongs to {entry.city}; this review workbook is for {check.city}",
+            f"Zeile {number} ({ident}): Der Eintrag gehört zu {entry.city}, diese Prüfdatei zu {check.city}.",
+        )
+    values = {c.key: cells.get(c.key, "") for c in DATA_COLUMNS}
+    secret = check.secret_for(entry.city) if check.secret_for else None
+    if not hmac.compare_digest(row_hash(ident, cells["_version"], cells["_content_hash"], values, secret),
+                               cells["_row_hash"]):
+        return _edited(check, number, ident, decision, cells, entry)
     try:
         version = int(cells["_version"])
     except ValueError:
@@ -444,16 +550,65 @@ def _import_row(
             "export again and review the current version",
             f"Zeile {number} ({ident}): Der Eintrag wurde seit dem Export geändert. Bitte neu exportieren.",
         )
-    values = {c.key: cells.get(c.key, "") for c in DATA_COLUMNS}
-    if row_hash(ident, cells["_version"], cells["_content_hash"], values) != cells["_row_hash"]:
-        edited = _edited_columns(session, ident, cells, organisation)
-        which = f" ({', '.join(edited)})" if edited else ""
+    return _decide(check, number, ident, decision, comment, version, entry)
+
+
+def _identifier_changed(number: int, ident: str, decision: str, shown: str) -> RowOutcome:
+    return _refused(
+        number, ident, decision,
+        f"the Kennung {shown!r} of the row does not match its hidden system Kennung {ident!r}: the row's Kennung was "
+        "changed or rows were mixed up; not applied. Export again",
+        f"Zeile {number}: Die Kennung „{shown}“ passt nicht zur Zeile (System-Kennung „{ident}“); bitte neu exportieren.",
+    )
+
+
+def _edited(check: _RowCheck, number: int, ident: str, decision: str, cells: Mapping[str, str], entry: Any) -> RowOutcome:
+    """The refusal of a row whose hash does not match: which columns differ from the entry, and why."""
+    version_shown = cells["_version"] == str(entry.version) and cells["_content_hash"] == entry.content_hash
+    edited = _edited_columns(check.session, ident, cells, check.organisation) if version_shown else []
+    if BY_KEY["identifier"].label in edited:
+        return _identifier_changed(number, ident, decision, cells["identifier"])
+    owner = _owner_of(check.session, cells["_content_hash"])
+    if owner is not None and owner != ident:
         return _refused(
             number, ident, decision,
-            f"the entry data in the row were edited in the sheet{which}; not applied. Change entries through the "
-            "survey or the source, not in the review sheet, and export again",
-            f"Zeile {number} ({ident}): Die Angaben des Eintrags wurden in der Tabelle geändert{which}.",
+            f"the row's data and checksums belong to {owner}, not to its Kennung {ident}: the Kennung was changed or "
+            "rows were mixed up; not applied. Export again",
+            f"Zeile {number}: Die Angaben der Zeile gehören zu {owner}, nicht zur Kennung {ident}; bitte neu exportieren.",
         )
+    if not version_shown and cells["_version"] != str(entry.version):
+        # the hidden columns say another version than the row's data: a stale row cannot tell edited from changed
+        return _refused(
+            number, ident, decision,
+            f"the entry changed since the export (exported version {cells['_version']}, now version {entry.version}); "
+            "export again and review the current version",
+            f"Zeile {number} ({ident}): Der Eintrag wurde seit dem Export geändert. Bitte neu exportieren.",
+        )
+    which = f" ({', '.join(edited)})" if edited else ""
+    what = "the entry data in the row" if edited else "the row's hidden system columns or its data"
+    return _refused(
+        number, ident, decision,
+        f"{what} were edited in the sheet{which}; not applied. Change entries through the survey or the source, not "
+        "in the review sheet, and export again",
+        f"Zeile {number} ({ident}): Die Angaben des Eintrags wurden in der Tabelle geändert{which}.",
+    )
+
+
+def _owner_of(session: Session, content_hash: str) -> str | None:
+    """The identifier of the entry whose current content has ``content_hash``, if exactly one has."""
+    from sqlalchemy import select
+
+    from catalog.models import Entry
+
+    if not content_hash:
+        return None
+    owners = session.scalars(select(Entry.identifier).where(Entry.content_hash == content_hash).limit(2)).all()
+    return owners[0] if len(owners) == 1 else None
+
+
+def _decide(check: _RowCheck, number: int, ident: str, decision: str, comment: str | None, version: int,
+            entry: Any) -> RowOutcome:
+    session, reviewer = check.session, check.reviewer
     if decision == REJECT and comment is None:
         return _refused(number, ident, decision, "'ablehnen' needs a comment in the column Kommentar",
                         f"Zeile {number} ({ident}): Eine Ablehnung braucht einen Kommentar.")

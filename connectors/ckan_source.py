@@ -5,7 +5,10 @@ one request per dataset), optionally of one organisation and only those modified
 mark. Paging is by ``metadata_modified`` (keyset: each page starts where the last one ended), so a
 package changed while the harvest runs moves to a later page instead of pushing another one out of
 sight, as offset paging would. :meth:`CkanSource.package_ids` lists every package id cheaply (``fl``),
-which tells an incremental harvest what is gone.
+which tells an incremental harvest what is gone. Requests go through
+:class:`connectors.harvest_http.BoundedSession` (a deadline per request and for the harvest, a bound on
+the answer's size, gzip included, checked redirects); a portal that answers a full page of packages
+already read, or more pages than its count allows, is stopped as a page loop.
 
 :func:`package_record` maps a package to the raw record of the survey's fields, as the portal says it:
 real portals are messy (München's carries frequencies as ``täglich`` next to EU URIs, licence ids as
@@ -33,14 +36,19 @@ from connectors.harvest_http import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
     USER_AGENT,
+    BoundedSession,
+    Deadline,
+    HttpLimits,
     SourceInvalid,
     SourceUnavailable,
+    SourceUnreadable,
     Transient,
     with_retries,
 )
 
 MAX_ROWS = 1000  # CKAN's default ceiling of ``rows`` (ckan.search.rows_max)
 SORT = "metadata_modified asc, id asc"
+_SPARE_PAGES = 10  # pages beyond what the portal's count needs (packages change while they are read)
 
 
 def canonical_url(url: str) -> str:
@@ -76,6 +84,8 @@ class CkanSource:
         attempts: int = DEFAULT_ATTEMPTS,
         backoff: float = DEFAULT_BACKOFF,
         page_size: int = MAX_ROWS,
+        limits: HttpLimits | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         if not url.lower().startswith(("http://", "https://")):
             raise SourceInvalid(f"{url!r} is no http(s) URL of a CKAN portal")
@@ -85,7 +95,9 @@ class CkanSource:
         self.backoff = backoff
         self.page_size = max(1, min(page_size, MAX_ROWS))
         self.requests = 0
-        self._remote = RemoteCKAN(self.url, apikey=token, user_agent=USER_AGENT, get_only=True)
+        self.deadline = deadline
+        session = BoundedSession(limits or HttpLimits(timeout=timeout), harvest=deadline)
+        self._remote = RemoteCKAN(self.url, apikey=token, user_agent=USER_AGENT, get_only=True, session=session)
 
     def close(self) -> None:
         self._remote.close()
@@ -112,13 +124,16 @@ class CkanSource:
 
         return with_retries(
             once, describe=f"the CKAN portal {self.url}", attempts=self.attempts, backoff=self.backoff,
-            retry_on=(requests.ConnectionError, requests.Timeout, Transient),
+            retry_on=(requests.ConnectionError, requests.Timeout, Transient), deadline=self.deadline,
         )
 
     def _search(self, filters: list[str], *, since: str | None, fl: str | None) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``package_search`` results by ``metadata_modified`` (keyset), from ``since`` on."""
         lower = solr_time(since) if since else None
         offset = 0
+        seen: set[str] = set()
+        pages = 0
+        most: int | None = None
         while True:
             query = [*filters, *([f"metadata_modified:[{lower}Z TO *]"] if lower else [])]
             data: dict[str, Any] = {
@@ -128,7 +143,20 @@ class CkanSource:
             if fl:
                 data["fl"] = fl
             result = self._call("package_search", **data)
+            if not isinstance(result, dict):
+                raise SourceUnreadable(f"{self.url}: package_search answered no search result")
             results = [p for p in (result.get("results") or []) if isinstance(p, dict)]
+            pages += 1
+            if most is None:
+                count = result.get("count")
+                most = (int(count) // self.page_size if isinstance(count, int) and count >= 0 else 10_000) + _SPARE_PAGES
+            ids = {str(p.get("id")) for p in results}
+            if (results and ids <= seen and len(results) >= self.page_size) or pages > most:
+                raise SourceUnreadable(
+                    f"{self.url}: package_search keeps answering packages already read (page {pages}); a page "
+                    "loop, stopped"
+                )
+            seen |= ids
             if results:
                 yield results
             if len(results) < self.page_size:

@@ -5,7 +5,15 @@
 and GovData page their catalogs). The walk is guarded: a page already read (a loop back to page 1)
 or more than ``max_pages`` pages end it, and the read counts as incomplete, so that nothing is marked
 gone on a partial view. A next page is followed only on the same kind of location as the first (a
-web catalog cannot send the harvester into the local file system).
+web catalog cannot send the harvester into the local file system), and a file catalog's pages only
+inside the folder of its first page.
+
+Reading is bounded: every request goes through :class:`connectors.harvest_http.BoundedSession` (a
+deadline per request and for the harvest, a size bound, checked redirects); a page holds at most
+``max_triples`` statements (counted while parsing, so a larger one stops before it fills the memory);
+RDF/XML that declares XML entities is refused before it is parsed (no entity expansion); a JSON-LD
+``@context`` given by address is fetched only over http(s) through the same session, never from a
+local file, and rdflib itself never fetches anything.
 
 :func:`dataset_records` maps each ``dcat:Dataset`` to the raw record of the survey's fields, as the
 catalog says it; normalisation reads it exactly like a survey answer.
@@ -14,17 +22,19 @@ catalog says it; normalisation reads it exactly like a survey answer.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
+from xml.parsers import expat
 
-import requests
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
+from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
 from catalog.dcat import DCATAP, DCATDE, VCARD
@@ -34,6 +44,9 @@ from connectors.harvest_http import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
     MAX_BYTES,
+    BoundedSession,
+    Deadline,
+    HttpLimits,
     SourceInvalid,
     SourceUnavailable,
     SourceUnreadable,
@@ -47,6 +60,10 @@ SKOS_PREF = URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")
 
 ACCEPT = "text/turtle, application/rdf+xml;q=0.9, application/ld+json;q=0.9, application/n-triples;q=0.5, */*;q=0.1"
 DEFAULT_MAX_PAGES = 1000
+DEFAULT_MAX_TRIPLES = 250_000  # about 3 KB of memory each in rdflib's store
+MAX_CONTEXTS = 20  # remote JSON-LD contexts fetched per catalog
+MAX_CONTEXT_BYTES = 5 * 1024 * 1024
+MAX_REMOTE_ID = 400  # the store's column for a remote id: a longer IRI could not be recognised again
 
 _BY_TYPE = {
     "text/turtle": "turtle", "application/x-turtle": "turtle", "text/n3": "n3",
@@ -76,8 +93,7 @@ def _syntax(location: str, content_type: str | None, content: bytes) -> list[str
 
 @contextlib.contextmanager
 def _socket_timeout(seconds: float) -> Iterator[None]:
-    """A default timeout for sockets opened meanwhile: rdflib fetches a JSON-LD page's remote ``@context``
-    with urllib and no timeout of its own, and that fetch must not hang a harvest."""
+    """A default timeout for sockets opened meanwhile (a last guard: rdflib is given no address to fetch)."""
     before = socket.getdefaulttimeout()
     socket.setdefaulttimeout(seconds)
     try:
@@ -86,14 +102,124 @@ def _socket_timeout(seconds: float) -> Iterator[None]:
         socket.setdefaulttimeout(before)
 
 
-def parse_page(content: bytes, *, location: str, content_type: str | None = None, timeout: float = 20.0) -> Graph:
-    """One catalog page as a graph, in whichever of Turtle, RDF/XML or JSON-LD it is written."""
+class _TooManyTriples(Exception):
+    pass
+
+
+class _CountedMemory(Memory):
+    """rdflib's in-memory store that stops a parse once it holds more than ``limit`` statements."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.count = 0
+
+    def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
+        self.count += 1
+        if self.count > self.limit:
+            raise _TooManyTriples
+        super().add(triple, context, quoted)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _declares_entities(content: bytes) -> bool:
+    """Whether an XML document declares entities (in its prolog, before the root element)."""
+    parser = expat.ParserCreate()
+
+    def declared(*_args: Any) -> None:
+        raise _Stop("entity")
+
+    def started(*_args: Any) -> None:
+        raise _Stop("root")
+
+    parser.EntityDeclHandler = declared
+    parser.StartElementHandler = started
+    try:
+        parser.Parse(content, True)
+    except _Stop as stop:
+        return stop.args[0] == "entity"
+    except expat.ExpatError:
+        return False  # not XML: the parser says so itself
+    return False
+
+
+ContextFetcher = Callable[[str], Any]
+
+
+def _inline_contexts(node: Any, base: str, fetch_context: ContextFetcher | None, depth: int = 0) -> Any:
+    """The JSON-LD document ``node`` with every ``@context`` or ``@import`` given by address replaced by the
+    context itself, fetched by ``fetch_context`` (only http(s)); anything else is refused."""
+    if depth > 8:
+        raise SourceUnreadable("JSON-LD contexts nest more than 8 levels deep")
+    if isinstance(node, list):
+        return [_inline_contexts(item, base, fetch_context, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "@context":
+            out[key] = _resolve_context(value, base, fetch_context, depth)
+        elif key == "@import" and isinstance(value, str):
+            imported = _fetched_context(value, base, fetch_context, depth)
+            if not isinstance(imported, dict):
+                raise SourceUnreadable(f"the JSON-LD context {value} imports no context object")
+            out.update({k: v for k, v in imported.items() if k not in node})
+        else:
+            out[key] = _inline_contexts(value, base, fetch_context, depth)
+    return out
+
+
+def _resolve_context(value: Any, base: str, fetch_context: ContextFetcher | None, depth: int) -> Any:
+    if isinstance(value, list):
+        resolved: list[Any] = []
+        for item in value:
+            inner = _resolve_context(item, base, fetch_context, depth)
+            resolved.extend(inner if isinstance(inner, list) and isinstance(item, str) else [inner])
+        return resolved
+    if isinstance(value, str):
+        return _fetched_context(value, base, fetch_context, depth)
+    return _inline_contexts(value, base, fetch_context, depth + 1)
+
+
+def _fetched_context(reference: str, base: str, fetch_context: ContextFetcher | None, depth: int) -> Any:
+    address = urljoin(base, reference)
+    if not _is_web(address):
+        raise SourceUnreadable(f"the JSON-LD context {reference!r} is not an http(s) address; contexts are never "
+                               "read from files")
+    if fetch_context is None:
+        raise SourceUnreadable(f"the JSON-LD context {address} would have to be fetched; not allowed here")
+    document = fetch_context(address)
+    if not isinstance(document, dict) or "@context" not in document:
+        raise SourceUnreadable(f"{address} is no JSON-LD context")
+    return _resolve_context(document["@context"], address, fetch_context, depth + 1)
+
+
+def parse_page(content: bytes, *, location: str, content_type: str | None = None, timeout: float = 20.0,
+               max_triples: int = DEFAULT_MAX_TRIPLES, fetch_context: ContextFetcher | None = None) -> Graph:
+    """One catalog page as a graph, in whichever of Turtle, RDF/XML or JSON-LD it is written.
+
+    At most ``max_triples`` statements are read; RDF/XML with entity declarations is refused; a JSON-LD
+    context given by address is fetched with ``fetch_context`` (http(s) only), or refused without one.
+    """
     problems: list[str] = []
     for syntax in _syntax(location, content_type, content):
-        graph = Graph()
+        graph = Graph(store=_CountedMemory(max_triples))
         try:
+            data: Any = content
+            if syntax == "xml" and _declares_entities(content):
+                raise SourceUnreadable(f"{location} declares XML entities; they are not expanded, so it is not read")
+            if syntax == "json-ld":
+                data = _inline_contexts(json.loads(content), location, fetch_context)
             with _socket_timeout(timeout):
-                graph.parse(data=content, format=syntax, publicID=location)
+                graph.parse(data=data, format=syntax, publicID=location)
+        except _TooManyTriples:
+            raise SourceUnreadable(f"{location} holds more than {max_triples:,} statements; not read "
+                                   "(INVENTUR_HARVEST_MAX_TRIPLES)") from None
+        except (SourceUnreadable, SourceUnavailable):
+            raise
         except Exception as exc:  # rdflib's parsers raise many kinds of errors for foreign syntax
             problems.append(f"{syntax}: {str(exc)[:120]}")
             continue
@@ -303,11 +429,16 @@ class DcatSource:
     backoff: float = DEFAULT_BACKOFF
     max_pages: int = DEFAULT_MAX_PAGES
     max_bytes: int = MAX_BYTES
+    max_triples: int = DEFAULT_MAX_TRIPLES
+    limits: HttpLimits | None = None
+    deadline: Deadline | None = None
     incomplete: tuple[str, str] | None = None
     skipped: list[Skipped] = field(default_factory=list)
     pages_read: int = 0
     source: str = field(init=False, default="")
-    _http: requests.Session | None = field(default=None, repr=False)
+    _http: BoundedSession | None = field(default=None, repr=False)
+    _folder: Path | None = field(default=None, repr=False)
+    _contexts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if _is_web(self.location):
@@ -317,16 +448,21 @@ class DcatSource:
             if not path.is_file():
                 raise FileNotFoundError(f"no catalog file at {self.location}")
             self.source = path.resolve().as_uri()
+            self._folder = path.resolve().parent
 
     @property
     def is_web(self) -> bool:
         return _is_web(self.source)
 
+    def _session(self) -> BoundedSession:
+        if self._http is None:
+            limits = self.limits or HttpLimits(timeout=self.timeout, max_bytes=self.max_bytes)
+            self._http = BoundedSession(limits, harvest=self.deadline)
+        return self._http
+
     def _read(self, location: str) -> tuple[bytes, str | None, str]:
         if _is_web(location):
-            if self._http is None:
-                self._http = requests.Session()
-            got = fetch(location, http=self._http, timeout=self.timeout, accept=ACCEPT, attempts=self.attempts,
+            got = fetch(location, http=self._session(), timeout=self.timeout, accept=ACCEPT, attempts=self.attempts,
                         backoff=self.backoff, max_bytes=self.max_bytes)
             return got.content, got.content_type, got.url
         path = Path(url2pathname(urlsplit(location).path))
@@ -338,6 +474,19 @@ class DcatSource:
             if location == self.source:
                 raise FileNotFoundError(f"cannot read the catalog file {path}: {exc.strerror}") from exc
             raise SourceUnavailable(f"the next catalog page {path} cannot be read: {exc.strerror}") from exc
+
+    def _context(self, address: str) -> Any:
+        """A remote JSON-LD context, fetched once per catalog over the bounded session."""
+        if address not in self._contexts:
+            if len(self._contexts) >= MAX_CONTEXTS:
+                raise SourceUnreadable(f"the catalog refers to more than {MAX_CONTEXTS} JSON-LD contexts")
+            got = fetch(address, http=self._session(), timeout=self.timeout, accept="application/ld+json, application/json",
+                        attempts=self.attempts, backoff=self.backoff, max_bytes=min(self.max_bytes, MAX_CONTEXT_BYTES))
+            try:
+                self._contexts[address] = json.loads(got.content)
+            except ValueError as exc:
+                raise SourceUnreadable(f"the JSON-LD context {address} is no JSON: {str(exc)[:120]}") from exc
+        return self._contexts[address]
 
     def pages(self) -> Iterator[list[HarvestedRecord]]:
         """The datasets of each page, first page first."""
@@ -352,28 +501,57 @@ class DcatSource:
                 self.incomplete = (f"more than {self.max_pages} pages", f"mehr als {self.max_pages} Seiten")
                 return
             seen.add(_page_key(location))
+            if self.deadline is not None:
+                self.deadline.check()
             content, content_type, where = self._read(location)
             try:
-                graph = parse_page(content, location=where, content_type=content_type, timeout=self.timeout)
+                graph = parse_page(content, location=where, content_type=content_type, timeout=self.timeout,
+                                   max_triples=self.max_triples, fetch_context=self._context)
             except SourceUnreadable as exc:
-                if _is_web(where):
+                if _is_web(where) or location != self.source:
                     raise
                 raise SourceInvalid(str(exc)) from exc  # a local file that is no catalog: a wrong argument
             self.pages_read += 1
             records, skipped = dataset_records(graph, city=self.city)
             self.skipped += skipped
+            records = self._recognisable(records)
             yield records
             following = next_page(graph)
             location = self._follow(where, following) if following else None
 
+    def _recognisable(self, records: list[HarvestedRecord]) -> list[HarvestedRecord]:
+        """The records whose remote id the store can keep; a longer IRI is skipped (reported)."""
+        kept: list[HarvestedRecord] = []
+        for record in records:
+            if len(record.remote_id) > MAX_REMOTE_ID:
+                self.skipped.append(Skipped(
+                    value=record.remote_id[:120] + "…",
+                    reason=f"an IRI of {len(record.remote_id):,} characters (more than {MAX_REMOTE_ID}) cannot be "
+                           "recognised again",
+                    reason_de=f"Die IRI des Datensatzes ist mit {len(record.remote_id):,} Zeichen zu lang (höchstens "
+                              f"{MAX_REMOTE_ID}), um ihn wiederzuerkennen.".replace(",", "."),
+                ))
+            else:
+                kept.append(record)
+        return kept
+
     def _follow(self, current: str, target: str) -> str | None:
-        """The absolute next page; a link to another kind of location ends the read as incomplete."""
+        """The absolute next page; a link to another kind of location, or out of a file catalog's folder,
+        ends the read as incomplete."""
         absolute = urljoin(current, target)
-        if _is_web(absolute) != _is_web(self.source) or not (_is_web(absolute) or absolute.startswith("file:")):
+        if _is_web(absolute) != _is_web(self.source) or not (_is_web(absolute) or absolute.startswith("file:")) \
+                or not self._in_folder(absolute):
             self.incomplete = (f"the next page {absolute} is not where the catalog is",
                                f"die nächste Seite {absolute} liegt nicht dort, wo der Katalog liegt")
             return None
         return absolute
+
+    def _in_folder(self, location: str) -> bool:
+        """A web page anywhere; a file page only inside the first page's folder (links followed)."""
+        if _is_web(location) or self._folder is None:
+            return True
+        path = Path(url2pathname(urlsplit(location).path)).resolve()
+        return path.is_relative_to(self._folder) and urlsplit(location).netloc in ("", "localhost")
 
     def close(self) -> None:
         if self._http is not None:

@@ -267,6 +267,7 @@ class FolderShare:
     def put_outbox(self, city: str, department: str, filename: str, data: bytes) -> Delivery:
         outbox = self._department_dir(city, department) / OUTBOX
         final = outbox / _check_new_filename(filename)
+        self._require_inside(outbox)
         if not outbox.is_dir():
             raise ShareError(
                 f"outbox folder {outbox} does not exist: run ensure_department({city!r}, {department!r}) first",
@@ -293,6 +294,9 @@ class FolderShare:
         inbox = self._department_dir(city, department) / INBOX
         if not inbox.is_dir():
             return []
+        if not self._inside(inbox):
+            log.warning("ignoring inbox %s: a link out of the share", inbox)
+            return []
         try:
             files = [self._remote_file(city, department, entry) for entry in self._submissions(inbox)]
         except OSError as exc:
@@ -318,10 +322,11 @@ class FolderShare:
             / INBOX
             / _check_filename(remote_file.name)
         )
-        if path.is_symlink():
-            raise ShareError(f"refusing to read {path}: it is a symbolic link", location=str(path))
+        if path.is_symlink() or not self._inside(path.parent):
+            raise ShareError(f"refusing to read {path}: it is a symbolic link or lies outside the share",
+                             location=str(path))
         try:
-            with path.open("rb") as handle:
+            with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 if size > max_bytes:
                     raise _too_large(str(path), size, max_bytes)
@@ -336,6 +341,14 @@ class FolderShare:
         return data
 
     # ----------------------------------------------------------------- helpers
+
+    def _inside(self, path: Path) -> bool:
+        """Whether ``path`` (followed through any links) still lies inside the share's root."""
+        return path.resolve().is_relative_to(self.root.resolve())
+
+    def _require_inside(self, path: Path) -> None:
+        if path.exists() and not self._inside(path):
+            raise ShareError(f"refusing to use {path}: a link out of the share", location=str(path))
 
     def _department_dir(self, city: str, department: str) -> Path:
         return self.root / _check_city(city) / _check_department(department)

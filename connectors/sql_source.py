@@ -5,23 +5,26 @@ schema that is not the system's own, or of the schemas asked for), counts each o
 :func:`table_record` proposes an entry per table: its name as title, its columns and row count as
 description, the database as source system, and a remark that it is a proposal for the department to
 confirm. The database is opened read-only (SQLite in ``mode=ro``, PostgreSQL with read-only
-transactions and a statement timeout): harvesting never writes to a department's system.
+transactions and a statement timeout): harvesting never writes to a department's system. Every
+statement has a time limit (PostgreSQL's ``statement_timeout``; for SQLite a progress handler that
+interrupts it), so a view that never ends costs its row count, not the harvest.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, inspect, select, table
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from catalog.harvest import HarvestedRecord
-from connectors.harvest_http import SourceInvalid, SourceUnavailable
+from connectors.harvest_http import Deadline, SourceInvalid, SourceUnavailable
 
 # Schemas that belong to the database system, not to a department.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"})
@@ -64,13 +67,16 @@ def _number(value: int) -> str:
 class DatabaseSource:
     """One database, opened read-only with a timeout, introspected table by table."""
 
-    def __init__(self, url: str, *, timeout: float = 20.0, schemas: Sequence[str] = ()) -> None:
+    def __init__(self, url: str, *, timeout: float = 20.0, schemas: Sequence[str] = (),
+                 deadline: Deadline | None = None) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
             raise SourceInvalid(f"{url!r} is no database URL (e.g. postgresql://user@host/db, sqlite:///file.db)") from exc
         self.url = parsed
         self.timeout = timeout
+        self.deadline = deadline
+        self._statement_started = time.monotonic()
         self.schemas = tuple(schemas)
         self.dialect = parsed.get_backend_name()
         self.source = self._display(parsed)
@@ -98,8 +104,9 @@ class DatabaseSource:
                 if not url.database or url.database == ":memory:" or not path.is_file():
                     raise FileNotFoundError(f"no SQLite database file at {url.database!r}")
                 uri = f"{path.resolve().as_uri()}?mode=ro"
-                timeout = self.timeout
-                return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout))
+                engine = create_engine("sqlite://", creator=lambda: self._sqlite_connection(uri))
+                event.listen(engine, "before_cursor_execute", self._statement_starts)
+                return engine
             if self.dialect == "postgresql":
                 if url.drivername == "postgresql":
                     url = url.set(drivername="postgresql+psycopg")
@@ -108,6 +115,19 @@ class DatabaseSource:
             return create_engine(url)
         except (NoSuchModuleError, ArgumentError) as exc:
             raise SourceInvalid(f"cannot open {self.source}: {exc}") from exc
+
+    def _sqlite_connection(self, uri: str) -> sqlite3.Connection:
+        connection = sqlite3.connect(uri, uri=True, timeout=self.timeout)
+        connection.set_progress_handler(self._overdue, 10_000)
+        return connection
+
+    def _statement_starts(self, *_args: object) -> None:
+        self._statement_started = time.monotonic()
+
+    def _overdue(self) -> int:
+        """Non-zero (SQLite then interrupts the statement) once it ran longer than the timeout or the harvest."""
+        late = time.monotonic() - self._statement_started > self.timeout
+        return int(late or (self.deadline is not None and self.deadline.remaining() <= 0))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -121,10 +141,21 @@ class DatabaseSource:
     def tables(self) -> list[TableInfo]:
         """Every table and view of the chosen (or all non-system) schemas, with columns and row counts."""
         try:
+            return self._tables()
+        except (OperationalError, DBAPIError) as exc:
+            detail = str(exc.orig)[:300]
+            if self.dialect == "sqlite" and "not a database" in detail:
+                raise SourceInvalid(f"{self.source} is not an SQLite database ({detail})") from exc
+            raise SourceUnavailable(f"the database {self.source} cannot be read: {detail}") from exc
+
+    def _tables(self) -> list[TableInfo]:
+        try:
             inspector = inspect(self.engine)
             names = inspector.get_schema_names()
             default = inspector.default_schema_name or (names[0] if names else "main")
         except (OperationalError, DBAPIError) as exc:
+            if self.dialect == "sqlite":
+                raise
             raise SourceUnavailable(f"the database {self.source} cannot be reached: {str(exc.orig)[:300]}") from exc
         if self.schemas:
             unknown = sorted(set(self.schemas) - set(names))
@@ -135,6 +166,8 @@ class DatabaseSource:
             chosen = [s for s in names if not _system_schema(s)] or [default]
         found: list[TableInfo] = []
         for schema in chosen:
+            if self.deadline is not None:
+                self.deadline.check()
             objects = [(n, "table") for n in inspector.get_table_names(schema=schema)]
             objects += [(n, "view") for n in inspector.get_view_names(schema=schema)]
             for name, kind in sorted(objects):

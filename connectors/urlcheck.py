@@ -1,4 +1,9 @@
-"""Does a URL answer? Bounded, parallel, timeout-guarded HEAD (GET when a server refuses HEAD)."""
+"""Does a URL answer? Bounded, parallel, timeout-guarded HEAD (GET when a server refuses HEAD).
+
+The URLs come from departments and harvested catalogs: each check has a deadline for all of it (a
+server that sends its headers a byte at a time is given up on), follows few redirects and only to
+http(s), and reads no body (:class:`connectors.harvest_http.BoundedSession`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ from urllib.parse import urlsplit
 import requests
 
 from catalog.quality import UrlCheck
+from connectors.harvest_http import (
+    BoundedSession,
+    HttpLimits,
+    SourceInvalid,
+    SourceUnavailable,
+    SourceUnreadable,
+    Transient,
+)
 
 USER_AGENT = "inventur-quality-check/1.0 (+open-data inventory of München, Augsburg, Nürnberg)"
 _HEAD_REFUSED = {403, 405, 501}
@@ -24,7 +37,9 @@ def _check(session: requests.Session, url: str, timeout: float) -> UrlCheck:
                 response.close()
             length = response.headers.get("Content-Length")
             return UrlCheck(url, response.status_code, int(length) if length and length.isdigit() else None)
-        except requests.RequestException as exc:
+        except (SourceUnreadable, SourceInvalid) as exc:  # a redirect to another scheme, an unusable address
+            return UrlCheck(url, None, error=str(exc)[:300])
+        except (requests.RequestException, SourceUnavailable, Transient) as exc:
             if attempt == 1:
                 return UrlCheck(url, None, error=f"{type(exc).__name__}: {exc}"[:300])
             time.sleep(0.2)
@@ -41,11 +56,9 @@ def check_urls(
     if not distinct:
         return results
     stop_at = time.monotonic() + deadline
-    session = requests.Session()
+    session = BoundedSession(HttpLimits(timeout=timeout, deadline=timeout * 2), read_body=False,
+                             pool_connections=concurrency, pool_maxsize=concurrency)
     session.headers["User-Agent"] = USER_AGENT
-    adapter = requests.adapters.HTTPAdapter(pool_connections=concurrency, pool_maxsize=concurrency)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
     pending = iter(distinct)
     running: dict[Future[UrlCheck], str] = {}
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="urlcheck") as pool:

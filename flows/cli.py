@@ -53,7 +53,21 @@ class App:
         return self.services.organisation
 
     def progress(self, message: str) -> None:
-        self.err.print(f"[dim]·[/dim] {message}")
+        self.err.print(f"[dim]·[/dim] {markup(message)}")
+
+
+def plain(value: Any) -> str:
+    """A value as a terminal may show it: control characters (escape sequences) written as ``\\x1b``."""
+    from catalog.normalise import visible
+
+    return visible(str(value))
+
+
+def markup(value: Any) -> str:
+    """A value inside rich markup: shown as written, neither as markup (``[/x]``) nor as control codes."""
+    from rich.markup import escape
+
+    return escape(plain(value))
 
 
 PIPE_WIDTH = 10_000
@@ -75,7 +89,7 @@ def _console(*, stderr: bool) -> Any:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Stop the command with ``message`` on stderr and exit ``code``."""
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {plain(message)}", err=True)
     sys.exit(code)
 
 
@@ -117,7 +131,7 @@ class InventurGroup(click.Group):
         except Exception as exc:
             for kind, code in _known_errors():
                 if isinstance(exc, kind):
-                    click.echo(f"Error: {exc}", err=True)
+                    click.echo(f"Error: {plain(exc)}", err=True)
                     ctx.exit(code)
             raise
 
@@ -139,14 +153,14 @@ def cli(ctx: click.Context) -> None:
 
 
 def _table(app: App, title: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
-    from rich.markup import escape
+    """A table of values shown as written: no markup, no control codes reach the terminal."""
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=markup(title), title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else escape(str(v)) for v in row])
+        table.add_row(*["" if v is None else markup(v) for v in row])
     app.console.print(table)
 
 
@@ -258,11 +272,11 @@ def vocab(app: App, scheme: str | None, value: str | None) -> None:
         return
     match = chosen.lookup(value)
     if match.ok:
-        app.console.print(f"{match.status}: {match.value}")
+        app.console.print(f"{match.status}: {markup(match.value)}")
         return
-    app.err.print(f"{match.status}: {value!r} is no value of {scheme}")
+    app.err.print(f"{match.status}: {markup(repr(value))} is no value of {markup(scheme)}")
     for candidate in match.candidates:
-        app.err.print(f"  candidate: {candidate.value} ({candidate.label})")
+        app.err.print(f"  candidate: {markup(candidate.value)} ({markup(candidate.label)})")
     sys.exit(EXIT_FAILED)
 
 

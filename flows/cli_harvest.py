@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_REMOTE, EXIT_USAGE, App, fail, pass_app
+from flows.cli import CITY_CHOICE, EXIT_REMOTE, EXIT_USAGE, App, fail, markup, pass_app
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
         ]
         _table(app, "harvest", ["source", "kind", "read", "new", "changed", "same", "gone", "skipped", "findings"], rows)
         for s in summary["sources"]:
-            label = s["name"] or s["source"]
+            label = markup(s["name"] or s["source"])
             if s["merged"]:
                 app.console.print(f"{label}: {s['merged']} records met a survey answer ({s['conflicts']} conflicting "
                                   "values kept from the survey)")
@@ -57,13 +57,13 @@ def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
                 app.console.print(f"{label}: not read completely, nothing marked gone (see the findings)")
         for s in summary["sources"]:
             if s["gone"]:
-                app.console.print(f"gone from {s['name'] or s['source']}: {', '.join(s['gone'])}")
+                app.console.print(f"gone from {markup(s['name'] or s['source'])}: {markup(', '.join(s['gone']))}")
         validation = summary.get("validation")
         if validation:
             app.console.print(f"validated {validation['checked']} entries: {validation['findings']} findings "
                               f"{validation.get('by_severity', {})}")
         for failure in summary.get("failed", []):
-            app.err.print(f"[red]failed[/red] {failure['name']}: {failure['error']}")
+            app.err.print(f"[red]failed[/red] {markup(failure['name'])}: {markup(failure['error'])}")
     failures = summary.get("failed") or []
     if failures:
         raise SystemExit(EXIT_REMOTE if any(f["exit"] == "remote" for f in failures) else EXIT_USAGE)

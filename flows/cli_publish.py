@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_FAILED, EXIT_REMOTE, EXIT_USAGE, App, _table, fail, pass_app
+from flows.cli import CITY_CHOICE, EXIT_FAILED, EXIT_REMOTE, EXIT_USAGE, App, _table, fail, markup, pass_app
 
 if TYPE_CHECKING:
     from catalog.dcat_compare import Verification
@@ -93,9 +93,9 @@ def _render(app: App, summary: PublishSummary, fmt: str) -> None:
         if portal.verification is not None:
             _render_verification(app, portal.verification)
         for problem in portal.problems:
-            app.err.print(f"[yellow]![/yellow] {problem}")
+            app.err.print(f"[yellow]![/yellow] {markup(problem)}")
         if portal.unreachable:
-            app.err.print(f"[red]unreachable:[/red] {portal.unreachable}")
+            app.err.print(f"[red]unreachable:[/red] {markup(portal.unreachable)}")
 
 
 def _render_verification(app: App, verification: Verification) -> None:

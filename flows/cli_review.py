@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_FAILED, App, _jsonl, _table, fail, pass_app
+from flows.cli import CITY_CHOICE, EXIT_FAILED, App, _jsonl, _table, fail, pass_app, plain
 
 STATE_CHOICE = click.Choice(["new", "needs_changes", "ready", "approved", "rejected", "published", "withdrawn"])
 
@@ -30,11 +30,9 @@ def review() -> None:
 
 
 def _show(app: App, title: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
-    """A table whose cells are shown as written: values from departments may contain ``[...]``,
-    which rich would otherwise read as markup (and fail on)."""
-    from rich.markup import escape
-
-    _table(app, escape(title), columns, ([None if v is None else escape(str(v)) for v in row] for row in rows))
+    """A table whose cells are shown as written: values from departments may contain ``[...]`` or control
+    codes, which :func:`flows.cli._table` shows as text."""
+    _table(app, title, columns, rows)
 
 
 def _department(app: App, city: str | None, department: str | None) -> str | None:
@@ -225,22 +223,22 @@ def _decide(
                 result = action(session, identifier, reviewer, comment)
             except (ApprovalRefused, ListingRefused) as exc:
                 refused += 1
-                click.echo(f"refused: {exc}", err=True)
-                click.echo(f"  ({exc.message_de})", err=True)
+                click.echo(f"refused: {plain(exc)}", err=True)
+                click.echo(f"  ({plain(exc.message_de)})", err=True)
                 continue
             except ReviewError as exc:
                 refused += 1
-                click.echo(f"refused: {exc}", err=True)
+                click.echo(f"refused: {plain(exc)}", err=True)
                 continue
             if result.recorded and result.decision in ("admit-protected", "exclude-protected"):
-                click.echo(f"{result.identifier}: {result.decision} (version {result.version})")
+                click.echo(plain(f"{result.identifier}: {result.decision} (version {result.version})"))
             elif result.recorded:
-                click.echo(f"{result.identifier}: {result.state_from} -> {result.state_to} (version {result.version})")
+                click.echo(plain(f"{result.identifier}: {result.state_from} -> {result.state_to} (version {result.version})"))
                 if result.waiting:
-                    click.echo(f"  not on the portal yet: {result.note}; it is published once the department "
-                               "names one (the DCAT-AP.de catalog leaves it out until then)")
+                    click.echo(plain(f"  not on the portal yet: {result.note}; it is published once the department "
+                                     "names one (the DCAT-AP.de catalog leaves it out until then)"))
             else:
-                click.echo(f"{result.identifier}: unchanged, {result.note}")
+                click.echo(plain(f"{result.identifier}: unchanged, {result.note}"))
     if refused:
         click.echo(f"{refused} of {len(identifiers)} refused", err=True)
         sys.exit(EXIT_FAILED)
@@ -372,7 +370,7 @@ def review_export(app: App, city: str, out: Path, department: str | None, states
     code = _department(app, city, department)
     with app.store.session() as session:
         count = export_review(session, out, city=city, states=states or ("ready",), department=code,
-                              organisation=app.organisation)
+                              organisation=app.organisation, secret_for=app.settings.signing_secret)
     click.echo(f"{count} entries written to {out}", err=True)
 
 
@@ -382,19 +380,30 @@ def review_export(app: App, city: str, out: Path, department: str | None, states
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
 def review_import(app: App, file: Path, reviewer: str, fmt: str) -> None:
-    """Apply the decisions of a review workbook; stale or edited rows are refused (exit 1), never applied."""
+    """Apply the decisions of a review workbook; stale or edited rows are refused (exit 1), never applied.
+
+    Only a workbook exported by `review export` for its city is accepted (it is signed with the city's
+    secret); rows with formulas, changed Kennungen, edited data or entries of another city are refused.
+    """
     from catalog.review import InvalidInput
-    from catalog.review_excel import ReviewSheetInvalid, import_review
+    from catalog.review_excel import ReviewSheetInvalid, import_review, read_review_workbook
+    from catalog.sandbox import ChildFailed, Sandbox
     from survey.safety import inspect_file
 
-    check = inspect_file(file)
+    limits = app.settings.read_limits()
+    check = inspect_file(file, max_bytes=limits.max_file_bytes, max_uncompressed=limits.max_uncompressed)
     if not check.ok:
         fail(f"{file.name}: " + "; ".join(p.message_en for p in check.problems if p.severity == "error"))
     try:
-        with app.store.session() as session:
-            report = import_review(session, file, reviewer=reviewer, organisation=app.organisation)
+        with Sandbox(limits.child) as sandbox, app.store.session() as session:
+            report = import_review(
+                session, file, reviewer=reviewer, organisation=app.organisation, secret_for=app.settings.signing_secret,
+                read=lambda path: sandbox.call(read_review_workbook, path, limits.sheet),
+            )
     except (ReviewSheetInvalid, InvalidInput) as exc:
         fail(str(exc))
+    except ChildFailed as exc:
+        fail(f"{file.name} cannot be read: reading it {exc.detail}")
     counts = report.counts
     if fmt == "json":
         click.echo(json.dumps({"counts": counts, "rows": [
@@ -404,9 +413,9 @@ def review_import(app: App, file: Path, reviewer: str, fmt: str) -> None:
     else:
         for outcome in report.outcomes:
             if outcome.outcome == "applied":
-                click.echo(f"applied: {outcome.message}")
+                click.echo(f"applied: {plain(outcome.message)}")
         for outcome in report.refused:
-            click.echo(f"refused: {outcome.message}", err=True)
+            click.echo(f"refused: {plain(outcome.message)}", err=True)
         click.echo(f"{counts['applied']} applied, {counts['refused']} refused, {counts['skipped']} skipped")
     if counts["refused"]:
         sys.exit(EXIT_FAILED)

@@ -56,6 +56,7 @@ class Services:
             self.organisation,
             secret_for=self.settings.signing_secret,
             files_dir=self.folder("received"),
+            limits=self.settings.read_limits(),
         )
 
     def folder(self, name: str) -> Path:
@@ -65,7 +66,7 @@ class Services:
         return path
 
     def close(self) -> None:
-        for name in ("store", "share"):
+        for name in ("collector", "store", "share"):
             client: Any = self.__dict__.get(name)
             if client is not None:
                 client.close()

@@ -9,9 +9,13 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from survey.collect import ReadLimits
 
 CITY_KEYS = ("muenchen", "augsburg", "nuernberg")
 SHAPES_SOURCE = "https://github.com/GovDataOfficial/DCAT-AP.de-SHACL-Validation/archive/refs/heads/master.tar.gz"
@@ -81,6 +85,32 @@ class Settings(BaseSettings):
         default=600.0, description="Seconds a run waits for another run of the same kind (collect, publish, ...) to end."
     )
     url_checks: bool = Field(default=True, description="Check that entries' URLs answer (quality score); off: offline.")
+    max_file_mb: int = Field(default=20, ge=1, description="Largest received workbook read, in MiB.")
+    max_unpacked_mb: int = Field(
+        default=200, ge=1, description="Largest unpacked size of a received workbook (all its parts), in MiB."
+    )
+    read_max_rows: int = Field(default=200_000, ge=10, description="Last row of a sheet that is read.")
+    read_max_columns: int = Field(default=256, ge=26, description="Last column of a sheet that is read.")
+    read_max_cells: int = Field(
+        default=6_000_000, ge=1000, description="Most cells (rows x columns up to the last cell) of a sheet that is read."
+    )
+    read_memory_mb: int = Field(
+        default=1024, ge=128, description="Memory (address space, MiB) of the child process that reads and marks workbooks."
+    )
+    read_timeout: float = Field(default=300.0, gt=0, description="Seconds the child process may take for one workbook.")
+    feedback_max_cells: int = Field(
+        default=1_000_000, ge=0,
+        description="A feedback workbook marks the cells of sheets up to this size; larger ones get the summary only.",
+    )
+    http_deadline: float = Field(
+        default=300.0, gt=0, description="Seconds one harvest request may take in all (connecting, waiting, reading)."
+    )
+    harvest_deadline: float = Field(default=3600.0, gt=0, description="Seconds one harvest source may take in all.")
+    harvest_max_mb: int = Field(default=200, ge=1, description="Largest answer or catalog file of a harvest source, in MiB.")
+    harvest_max_triples: int = Field(
+        default=250_000, ge=100, description="Most RDF statements of one catalog page (more are not read into memory)."
+    )
+    http_max_redirects: int = Field(default=5, ge=0, le=30, description="Redirects followed per harvest request.")
     shapes_dir: Path | None = Field(
         default=None,
         description="The official DCAT-AP.de validation material: a folder with shapes-2.0, shapes-3.0, vocab and "
@@ -131,6 +161,19 @@ class Settings(BaseSettings):
         if not found and folder.is_dir() and any(folder.glob("*.ttl")):
             found[folder.name.removeprefix("shapes-")] = folder
         return found
+
+    def read_limits(self) -> ReadLimits:
+        """The bounds of reading a received workbook, for the collector."""
+        from catalog.sandbox import ChildLimits
+        from catalog.sheets import SheetLimits
+        from survey.collect import ReadLimits
+
+        return ReadLimits(
+            max_file_bytes=self.max_file_mb * 1024 * 1024,
+            max_uncompressed=self.max_unpacked_mb * 1024 * 1024,
+            sheet=SheetLimits(self.read_max_rows, self.read_max_columns, self.read_max_cells),
+            child=ChildLimits(self.read_memory_mb, self.read_timeout),
+        )
 
     def resolved_database_url(self) -> str:
         """The database URL with a relative SQLite path made absolute (so that logs say where it is)."""

@@ -157,12 +157,18 @@ def _collect_inboxes(services: Services, progress: Progress) -> Any:
     incoming = services.folder("incoming")
     with services.store.session() as session:
         run_id = start_run(session, "collect").id
+    from connectors.share import ShareError
+
     status = "failed"
     try:
         for remote in share.list_all_inboxes():
             with tempfile.TemporaryDirectory(dir=incoming) as tmp:
                 local = Path(tmp) / remote.name
-                local.write_bytes(share.read(remote))
+                try:
+                    local.write_bytes(share.read(remote))
+                except ShareError as exc:  # one unreadable upload (too large, gone, a link) does not stop the others
+                    progress(f"{remote.location}: not read: {exc}")
+                    continue
                 outcome = services.collector.collect_file(
                     local, sender=f"{remote.city}/{remote.department} inbox", source=remote.location, run_id=run_id
                 )
@@ -205,12 +211,21 @@ def validate_step(services: Services, *, city: str | None = None, docs: bool = T
 
 def send_feedback(services: Services, outcomes: Sequence[Any], *, progress: Progress = _quiet) -> list[str]:
     """A feedback workbook per file that was read or rejected: into the department's outbox and
-    ``<data_dir>/feedback/<city>/<department>/``. Returns where each was put."""
+    ``<data_dir>/feedback/<city>/<department>/``. Returns where each was put.
+
+    Each workbook is built in the collector's sandbox (a child process with a memory limit); when that
+    fails, the department gets the summary sheet alone. A file whose feedback cannot be delivered is
+    reported and does not stop the others; only an unreachable share stops the step.
+    """
+    import logging
+
     from catalog.inventory import findings_for_file, identifiers_for_file
+    from connectors.share import ShareError, UnsafeNameError
     from survey.feedback import build_feedback, feedback_name
 
     sent: list[str] = []
     now = dt.datetime.now(dt.UTC)
+    max_cells = services.settings.feedback_max_cells
     for outcome in outcomes:
         if not outcome.city or not outcome.department or outcome.file_id is None:
             continue  # without a known department there is nobody to send it to (the finding stays)
@@ -219,13 +234,27 @@ def send_feedback(services: Services, outcomes: Sequence[Any], *, progress: Prog
         with services.store.session() as session:
             found, stored = findings_for_file(session, outcome.file_id)
             identifiers = identifiers_for_file(session, outcome.file_id)
-        data = build_feedback(Path(stored), found, city=city, department=dept, campaign=outcome.campaign,
-                              file_name=outcome.name, created=now, identifiers=identifiers)
+        details = {"city": city, "department": dept, "campaign": outcome.campaign, "file_name": outcome.name,
+                   "created": now, "identifiers": identifiers}
+        try:
+            data = services.collector.sandbox.call(build_feedback, Path(stored), found, max_cells=max_cells, **details)
+        except Exception as exc:  # the child ran out of memory or time, or the workbook broke openpyxl
+            logging.getLogger(__name__).warning("feedback for %r: cells not marked: %s", outcome.name, exc)
+            data = build_feedback(Path(stored), found, max_cells=0, **details)
         name = feedback_name(outcome.name)
         local = services.folder(f"feedback/{city.key}/{dept.code}") / name
         local.write_bytes(data)
         services.share.ensure_department(city.key, dept.code)
-        delivery = services.share.put_outbox(city.key, dept.code, name, data)
+        try:
+            delivery = services.share.put_outbox(city.key, dept.code, name, data)
+        except UnsafeNameError as exc:
+            progress(f"feedback {name}: not delivered: {exc}")
+            continue
+        except ShareError as exc:
+            if exc.status is None or exc.status >= 500:
+                raise
+            progress(f"feedback {name}: not delivered: {exc}")
+            continue
         sent.append(delivery.location)
         progress(f"feedback {name}: {len(found)} findings")
     return sent

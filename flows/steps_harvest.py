@@ -9,6 +9,7 @@ validates the inventory afterwards when the harvest changed it. Every step retur
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,20 @@ def _summary(
     return {"sources": [r.summary() for r in reports], "failed": list(failed), "validation": validation}
 
 
+def _bounds(services: Services, what: str) -> dict[str, Any]:
+    """The request bounds and the deadline of one harvest, from the settings."""
+    from connectors.harvest_http import Deadline, HttpLimits
+
+    settings = services.settings
+    limits = HttpLimits(timeout=settings.http_timeout, deadline=settings.http_deadline,
+                        max_bytes=settings.harvest_max_mb * 1024 * 1024, max_redirects=settings.http_max_redirects)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(what)
+    shown = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl() if "://" in what else what  # no password
+    return {"limits": limits, "deadline": Deadline(settings.harvest_deadline, what=f"the harvest of {shown}")}
+
+
 def _said(report: HarvestReport, progress: Progress) -> HarvestReport:
     progress(
         f"{report.name or report.source}: {report.records} read, {report.created} new, {report.updated} changed, "
@@ -72,7 +87,7 @@ def run_ckan(
     settings = services.settings
     organisation = services.organisation
     target_city = organisation.city(city)
-    with CkanSource(url, timeout=settings.http_timeout) as source:
+    with CkanSource(url, timeout=settings.http_timeout, **_bounds(services, url)) as source:
         target = HarvestTarget(
             source=source.url, kind="ckan", city=city, department=department, departments=dict(departments or {}),
             scope=frozenset({organization}) if organization else None, name=name,
@@ -111,8 +126,10 @@ def run_dcat(
 
     settings = services.settings
     organisation = services.organisation
+    bounds = _bounds(services, location)
     source = DcatSource(location, city=organisation.city(city), timeout=settings.http_timeout,
-                        max_pages=max_pages or DEFAULT_MAX_PAGES)
+                        max_pages=max_pages or DEFAULT_MAX_PAGES, max_bytes=bounds["limits"].max_bytes,
+                        max_triples=settings.harvest_max_triples, **bounds)
     target = HarvestTarget(source=source.source, kind="dcat", city=city, department=department,
                            departments=dict(departments or {}), name=name)
     try:
@@ -140,7 +157,8 @@ def run_sql(
 
     organisation = services.organisation
     organisation.department(city, department)
-    with DatabaseSource(url, timeout=services.settings.http_timeout, schemas=schemas) as database:
+    with DatabaseSource(url, timeout=services.settings.http_timeout, schemas=schemas,
+                        deadline=_bounds(services, url)["deadline"]) as database:
         records = database.records()
         source = database.source
     progress(f"{name or source}: {len(records)} tables and views")
@@ -214,6 +232,15 @@ def due_sources(services: Services, configs: Sequence[SourceConfig], now: dt.dat
     return chosen
 
 
+def _store_failure(error: BaseException) -> bool:
+    """Whether ``error`` means the store cannot be used (then the step stops), not the source."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from catalog.store import StoreUnavailable
+
+    return isinstance(error, (StoreUnavailable, OperationalError, InterfaceError))
+
+
 def failure_exit(error: BaseException) -> str:
     """Whether a failed source is the outside system's fault (``remote``: it cannot be reached or answers
     with something unreadable) or the caller's (``usage``: a wrong address, a missing or foreign file)."""
@@ -242,4 +269,10 @@ def harvest_sources(
         except (SourceUnavailable, SourceUnreadable, SourceInvalid, SourcesFileError, FileNotFoundError) as exc:
             failed.append({"name": config.name, "error": str(exc), "exit": failure_exit(exc)})
             progress(f"{config.name}: failed: {exc}")
+        except Exception as exc:  # whatever else one source does wrong, the others still run
+            if _store_failure(exc):
+                raise
+            logging.getLogger(__name__).exception("harvest source %s failed", config.name)
+            failed.append({"name": config.name, "error": f"{type(exc).__name__}: {str(exc)[:300]}", "exit": "remote"})
+            progress(f"{config.name}: failed: {type(exc).__name__}: {str(exc)[:300]}")
     return _summary(services, reports, failed=failed, validate=validate, progress=progress)

@@ -4,20 +4,31 @@ Per file, in its own transaction: checksum (the same file twice changes nothing)
 safety checks before any parser runs, the signature and template version, the rows by header label,
 normalisation of every value, an identifier for each new row, a new version of each changed entry,
 and the findings on their cells. A bad file gets its finding and the run goes on with the next one.
+
+Only what was given is read: a file is opened without following a symbolic link, a link inside a given
+folder is followed only to a file in that folder, and devices or pipes are refused. Workbooks are read
+in a :class:`catalog.sandbox.Sandbox` (a child process with a memory limit and a deadline) after their
+extent is checked, so no workbook can take the run down; whatever else goes wrong with one file becomes
+a finding for that file. Kept copies are readable by the service's user only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import logging
+import os
 import shutil
+import stat
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from catalog.fields import BY_KEY, LATER_KEYS
@@ -38,12 +49,46 @@ from catalog.inventory import (
 from catalog.models import Campaign, Entry, FindingRow, ReceivedFile
 from catalog.normalise import Normalised, Normaliser, spatial_uri
 from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
-from catalog.store import Store
-from survey.reader import ENTRY_SHEET, RawRow, WorkbookUnreadable, read_workbook
-from survey.safety import file_digest, inspect_file
+from catalog.sandbox import ChildFailed, ChildLimits, Sandbox
+from catalog.sheets import SheetLimits
+from catalog.store import Store, StoreUnavailable
+from survey.reader import (
+    ENTRY_SHEET,
+    RawRow,
+    ReadWorkbook,
+    WorkbookTooLarge,
+    WorkbookUnreadable,
+    read_meta,
+    read_workbook,
+)
+from survey.safety import DEFAULT_MAX_BYTES, DEFAULT_MAX_UNCOMPRESSED, FileDigest, inspect_file
 from survey.signature import READABLE_VERSIONS, TEMPLATE_VERSION, Meta, verify
 
 READ_STAGES = ("read", "normalise")
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+_CHUNK = 1024 * 1024
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """The bounds of reading one received file: its size, unpacked size, sheet extent, and the reading
+    process's memory and time."""
+
+    max_file_bytes: int = DEFAULT_MAX_BYTES
+    max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED
+    sheet: SheetLimits = field(default_factory=SheetLimits)
+    child: ChildLimits = field(default_factory=ChildLimits)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A path that was given or found but is not read: a link out of its folder, a device, a pipe."""
+
+    path: Path
+    reason: str
+    reason_de: str
 
 
 @dataclass
@@ -53,7 +98,7 @@ class FileOutcome:
     path: Path
     name: str
     sha256: str
-    status: str  # read, rejected, duplicate
+    status: str  # read, rejected, duplicate, refused (not read: a link out of its folder, a device)
     file_id: int | None = None
     city: str | None = None
     department: str | None = None
@@ -98,6 +143,7 @@ class CollectReport:
             "read": self.count("read"),
             "rejected": self.count("rejected"),
             "duplicate": self.count("duplicate"),
+            "refused": self.count("refused"),
             "rows": sum(o.rows for o in self.outcomes),
             "created": sum(o.created for o in self.outcomes),
             "updated": sum(o.updated for o in self.outcomes),
@@ -108,16 +154,97 @@ class CollectReport:
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
     """Files as given, and the workbooks inside given folders (recursively), without lock files."""
-    out: list[Path] = []
+    return gather(paths)[0]
+
+
+def gather(paths: Sequence[Path]) -> tuple[list[Path], list[Refused]]:
+    """The files to read (as given, and the workbooks inside given folders) and the paths refused.
+
+    Symbolic links are not followed out of where they were given: a link inside a folder counts only
+    when it leads to a file inside that folder, a link given itself only when it leads to a file in
+    its own folder. What is no regular file (a device, a pipe) is refused.
+    """
+    files: list[Path] = []
+    refused: list[Refused] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not p.name.startswith(("~$", ".~lock", ".")) and p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
-            )
+            found, out = _folder_files(path)
+            files += found
+            refused += out
+            continue
+        problem = _outside(path, path.parent)
+        if problem is None:
+            files.append(path)
         else:
-            out.append(path)
-    return out
+            refused.append(Refused(path, *problem))
+    return files, refused
+
+
+def _folder_files(folder: Path) -> tuple[list[Path], list[Refused]]:
+    root = folder.resolve()
+    files: list[Path] = []
+    refused: list[Refused] = []
+    for current, _dirs, names in os.walk(folder, followlinks=False):
+        for name in names:
+            path = Path(current) / name
+            if name.startswith(("~$", ".~lock", ".")) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+                continue
+            problem = _outside(path, root)
+            if problem is None:
+                files.append(path)
+            else:
+                refused.append(Refused(path, *problem))
+    return sorted(files), sorted(refused, key=lambda r: r.path)
+
+
+def _outside(path: Path, root: Path) -> tuple[str, str] | None:
+    """Why ``path`` is not read (English, German), or None when it is a regular file within ``root``."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})", "Sie lässt sich nicht lesen."
+    if stat.S_ISLNK(mode):
+        target = path.resolve()
+        if not target.is_relative_to(root.resolve()):
+            return (f"a symbolic link to {target}, outside {root.resolve()}",
+                    "Sie ist eine Verknüpfung auf eine Datei außerhalb des angegebenen Ordners.")
+        try:
+            mode = target.stat().st_mode
+        except OSError:
+            return "a symbolic link to nothing", "Sie ist eine Verknüpfung, die ins Leere zeigt."
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a device, pipe or socket)", "Sie ist keine gewöhnliche Datei."
+    return None
+
+
+@contextlib.contextmanager
+def _open_regular(path: Path) -> Iterator[IO[bytes]]:
+    """``path`` opened for reading without following a link in its last part, and only as a regular file
+    (a link checked by :func:`gather` is opened at its target)."""
+    real = path.resolve() if path.is_symlink() else path
+    handle = os.fdopen(os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+    try:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IsADirectoryError(f"{path} is not a regular file")
+        yield handle
+    finally:
+        handle.close()
+
+
+def _digest(handle: IO[bytes]) -> FileDigest:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return FileDigest(digest.hexdigest(), size)
+
+
+def _store_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` means the store itself cannot be used (then the run stops), not this file."""
+    if isinstance(exc, (StoreUnavailable, OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 class Collector:
@@ -131,6 +258,7 @@ class Collector:
         secret_for: Callable[[str], bytes],
         files_dir: Path,
         today: dt.date | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.store = store
         self.organisation = organisation
@@ -138,14 +266,31 @@ class Collector:
         self.files_dir = files_dir
         self.today = today or dt.date.today()
         self.normaliser = Normaliser(today=self.today)
+        self.limits = limits or ReadLimits()
+        self._sandbox: Sandbox | None = None
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The child process that reads workbooks (started on first use, kept for the next files)."""
+        if self._sandbox is None:
+            self._sandbox = Sandbox(self.limits.child, preload=("survey.reader",))
+        return self._sandbox
+
+    def close(self) -> None:
+        """End the reading process."""
+        if self._sandbox is not None:
+            self._sandbox.close()
+            self._sandbox = None
 
     def collect(self, paths: Sequence[Path], *, sender: str | None = None, source: Callable[[Path], str] | None = None) -> CollectReport:
         """Collect every file of ``paths`` (files or folders)."""
         started = time.perf_counter()
         with self.store.session() as session:
             run_id = start_run(session, "collect").id
-        outcomes = [self.collect_file(p, sender=sender, source=source(p) if source else str(p), run_id=run_id)
-                    for p in expand_paths(paths)]
+        files, refused = gather(paths)
+        outcomes = [self.refuse(r, run_id=run_id) for r in refused]
+        outcomes += [self.collect_file(p, sender=sender, source=source(p) if source else str(p), run_id=run_id,
+                                       checked=True) for p in files]
         report = CollectReport(outcomes, run_id, time.perf_counter() - started)
         with self.store.session() as session:
             from catalog.models import Run
@@ -155,14 +300,42 @@ class Collector:
             finish_run(session, run, report.totals())
         return report
 
-    def collect_file(self, path: Path, *, sender: str | None = None, source: str | None = None, run_id: int | None = None) -> FileOutcome:
-        """Collect one file; never raises for what is wrong with the file itself."""
+    def refuse(self, refused: Refused, *, run_id: int | None = None) -> FileOutcome:
+        """Record a path that is not read (a link out of its folder, a device): a finding, nothing kept."""
+        problem = finding("file-refused", value=refused.path.name, reason=refused.reason,
+                          reason_de=refused.reason_de).at(file=refused.path.name)
+        outcome = FileOutcome(path=refused.path, name=refused.path.name, sha256="", status="refused",
+                              findings=[problem])
+        with self.store.session() as session:
+            add_findings(session, [problem], stage="read", run_id=run_id)
+        return outcome
+
+    def collect_file(self, path: Path, *, sender: str | None = None, source: str | None = None, run_id: int | None = None,
+                     checked: bool = False) -> FileOutcome:
+        """Collect one file; never raises for what is wrong with the file itself (only when the store fails).
+
+        A path not ``checked`` by :func:`gather` is read only when it is a regular file, or a link to one in
+        its own folder.
+        """
         started = time.perf_counter()
-        digest = file_digest(path)
-        outcome = FileOutcome(path=path, name=path.name, sha256=digest.sha256, status="read")
-        outcome.timed("check", started)
+        problem = None if checked else _outside(path, path.parent)
+        if problem is not None:
+            return self.refuse(Refused(path, *problem), run_id=run_id)
         try:
-            return self._collect_file(path, digest, outcome, sender, source, run_id)
+            with _open_regular(path) as handle:
+                digest = _digest(handle)
+                outcome = FileOutcome(path=path, name=path.name, sha256=digest.sha256, status="read")
+                outcome.timed("check", started)
+                return self._guarded(handle, path, digest, outcome, sender, source, run_id)
+        except OSError as exc:
+            return self.refuse(Refused(path, f"cannot be read ({exc.strerror or exc})", "Sie lässt sich nicht lesen."),
+                               run_id=run_id)
+
+    def _guarded(self, handle: IO[bytes], path: Path, digest: FileDigest, outcome: FileOutcome, sender: str | None,
+                 source: str | None, run_id: int | None) -> FileOutcome:
+        """:meth:`_collect_file`, with whatever goes wrong with this one file turned into its finding."""
+        try:
+            return self._collect_file(handle, path, digest, outcome, sender, source, run_id)
         except IntegrityError:
             # another collector stored the same file at the same moment: it is a duplicate now
             with self.store.session() as session:
@@ -172,16 +345,43 @@ class Collector:
             outcome.status, outcome.file_id = "duplicate", known.id
             outcome.city, outcome.department, outcome.findings = known.city, known.department, []
             return outcome
+        except Exception as exc:
+            if _store_failure(exc):
+                raise
+            log.exception("collecting %r failed", outcome.name)
+            return self._failed(handle, path, digest, outcome, sender, source, run_id, exc)
 
-    def _collect_file(self, path: Path, digest: Any, outcome: FileOutcome, sender: str | None, source: str | None,
-                      run_id: int | None) -> FileOutcome:
+    def _failed(self, handle: IO[bytes], path: Path, digest: FileDigest, outcome: FileOutcome, sender: str | None,
+                source: str | None, run_id: int | None, exc: Exception) -> FileOutcome:
+        """Keep the file and record one finding for it when reading it failed in an unforeseen way."""
+        problem = finding(
+            "file-unreadable", reason=f"{type(exc).__name__}: {str(exc)[:300]}",
+            reason_de="Beim Lesen ist ein Fehler aufgetreten. Bitte speichern Sie die Datei erneut als Excel-Arbeitsmappe "
+                      "(.xlsx) und senden Sie sie noch einmal; bleibt der Fehler, melden Sie sich beim Open-Data-Team.",
+        ).at(file=outcome.name)
+        fresh = FileOutcome(path=path, name=outcome.name, sha256=digest.sha256, status="rejected",
+                            findings=[problem], seconds=outcome.seconds)
+        with self.store.session() as session:
+            stored = self._keep(handle, path, digest.sha256)
+            received = ReceivedFile(
+                sha256=digest.sha256, size=digest.size, original_name=path.name, source=source or str(path),
+                sender=sender, stored_path=str(stored), run_id=run_id, status="rejected",
+            )
+            session.add(received)
+            session.flush()
+            fresh.file_id = received.id
+            add_findings(session, [problem], stage="read", run_id=run_id, file_id=received.id)
+        return fresh
+
+    def _collect_file(self, handle: IO[bytes], path: Path, digest: FileDigest, outcome: FileOutcome,
+                      sender: str | None, source: str | None, run_id: int | None) -> FileOutcome:
         with self.store.session() as session:
             known = session.scalar(select(ReceivedFile).where(ReceivedFile.sha256 == digest.sha256))
             if known is not None:
                 outcome.status, outcome.file_id = "duplicate", known.id
                 outcome.city, outcome.department = known.city, known.department
                 return outcome
-            stored = self._keep(path, digest.sha256)
+            stored = self._keep(handle, path, digest.sha256)
             received = ReceivedFile(
                 sha256=digest.sha256, size=digest.size, original_name=path.name, source=source or str(path),
                 sender=sender, stored_path=str(stored), run_id=run_id, status="received",
@@ -192,13 +392,21 @@ class Collector:
             self._read_into(session, received, stored, outcome, run_id)
         return outcome
 
-    def _keep(self, path: Path, sha256: str) -> Path:
-        """A copy of the received file under its checksum: nothing a department sent is lost."""
-        target = self.files_dir / sha256[:2] / f"{sha256}{path.suffix.lower() or '.bin'}"
+    def _keep(self, handle: IO[bytes], path: Path, sha256: str) -> Path:
+        """A copy of the received file under its checksum, readable by this service's user only:
+        nothing a department sent is lost."""
+        folder = self.files_dir / sha256[:2]
+        target = folder / f"{sha256}{path.suffix.lower() or '.bin'}"
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            for part in (self.files_dir, folder):
+                part.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if stat.S_IMODE(part.stat().st_mode) != 0o700:
+                    part.chmod(0o700)
             tmp = target.with_suffix(target.suffix + ".part")
-            shutil.copyfile(path, tmp)
+            handle.seek(0)
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+                shutil.copyfileobj(handle, out, _CHUNK)
+            tmp.chmod(0o600)
             tmp.replace(target)
         return target
 
@@ -210,20 +418,54 @@ class Collector:
         outcome.findings += located
         add_findings(session, located, stage="read", run_id=run_id, file_id=received.id)
 
+    def read(self, stored: Path, file_name: str) -> tuple[ReadWorkbook | Finding, Meta | None]:
+        """The workbook read in the sandbox within the limits, or the one finding why it cannot be, with its
+        ``Meta`` values when they could be read (then the department still learns why)."""
+        try:
+            book = self.sandbox.call(read_workbook, stored, file_name=file_name, limits=self.limits.sheet)
+            return book, book.meta
+        except WorkbookTooLarge as exc:
+            return finding("file-too-large", reason=str(exc), reason_de=exc.message_de), exc.meta
+        except WorkbookUnreadable as exc:
+            return finding("file-unreadable", reason=str(exc), reason_de="Die Arbeitsmappe ist beschädigt oder kein "
+                           "Excel-Format. Bitte speichern Sie sie erneut als .xlsx."), None
+        except ChildFailed as exc:
+            if exc.kind == "crashed":
+                problem = finding("file-unreadable", reason=f"the reader crashed: {exc.detail}",
+                                  reason_de="Die Arbeitsmappe lässt sich nicht lesen. Bitte speichern Sie sie erneut "
+                                  "als .xlsx.")
+            else:
+                limit = (f"mehr als {self.limits.child.memory_mb} MB Arbeitsspeicher" if exc.kind == "memory"
+                         else f"länger als {self.limits.child.seconds:g} Sekunden")
+                problem = finding("file-too-large", reason=f"reading {exc.detail}",
+                                  reason_de=f"Das Lesen der Arbeitsmappe bräuchte {limit}. Bitte löschen Sie leere Zeilen, "
+                                  "Spalten und Tabellenblätter außerhalb Ihrer Einträge und senden Sie die Datei erneut.")
+            try:
+                meta = self.sandbox.call(read_meta, stored, limits=self.limits.sheet)
+            except (ChildFailed, WorkbookUnreadable):
+                meta = None
+            return problem, meta
+
     def _read_into(self, session: Session, received: ReceivedFile, stored: Path, outcome: FileOutcome, run_id: int | None) -> None:
         started = time.perf_counter()
-        check = inspect_file(stored)
+        check = inspect_file(stored, max_bytes=self.limits.max_file_bytes, max_uncompressed=self.limits.max_uncompressed)
         outcome.timed("check", started)
         if not check.ok:
             self._reject(session, received, outcome, check.findings(file=outcome.name), run_id)
             return
         warnings = check.findings(file=outcome.name)
         started = time.perf_counter()
-        try:
-            book = read_workbook(stored, file_name=outcome.name)
-        except WorkbookUnreadable as exc:
-            problem = finding("file-unreadable", reason=str(exc), reason_de="Die Arbeitsmappe ist beschädigt oder kein Excel-Format. Bitte speichern Sie sie erneut als .xlsx.")
-            self._reject(session, received, outcome, [problem], run_id)
+        book, meta = self.read(stored, outcome.name)
+        if isinstance(book, Finding):
+            problems = [book]
+            if meta is not None:  # the department that sent it learns why (a signature that fails is said too)
+                meta_problem = self._check_meta(meta, outcome)
+                if meta_problem is None:
+                    received.city, received.department = meta.city, meta.department
+                    received.campaign, received.template_version = meta.campaign, meta.survey_version
+                else:
+                    problems.append(meta_problem)
+            self._reject(session, received, outcome, problems, run_id)
             return
         meta_problem = self._check_meta(book.meta, outcome)
         outcome.timed("read", started)
@@ -233,8 +475,8 @@ class Collector:
         assert book.meta is not None
         received.city, received.department = book.meta.city, book.meta.department
         received.campaign, received.template_version = book.meta.campaign, book.meta.survey_version
-        if not book.sheet_found:
-            self._reject(session, received, outcome, book.findings, run_id)
+        if not book.sheet_found or not book.header_found:
+            self._reject(session, received, outcome, [*warnings, *book.findings], run_id)
             return
         if session.get(Campaign, book.meta.campaign) is None:
             session.add(Campaign(id=book.meta.campaign))

@@ -8,13 +8,15 @@ lists every finding (also those that concern the whole file or a whole row) in a
 
 The ``Meta`` sheet stays as it was (very hidden, values untouched), so a department can correct the
 feedback workbook itself and send it back; the reader sees the same signature as before. A file that
-cannot be opened at all gets a feedback workbook with only the ``Rückmeldung`` sheet.
+cannot be opened at all, or whose sheets are larger than ``max_cells`` (checked before it is opened),
+gets a feedback workbook with only the ``Rückmeldung`` sheet; it still lists every finding.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -24,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -35,6 +37,8 @@ from catalog.fields import BY_COLUMN, BY_KEY
 from catalog.findings import SEVERITY_ORDER, Finding
 from catalog.localtime import local_text
 from catalog.organisation import City, Department
+from catalog.sheets import SheetTooLarge, SheetUnreadable
+from catalog.sheets import Workbook as SheetsWorkbook
 from survey.reader import HEADER_SEARCH_ROWS, header_columns
 from survey.template import ENTRY_SHEET, META_SHEET, save_deterministic, write_text
 
@@ -89,16 +93,29 @@ _TABLE_COLUMNS: tuple[tuple[str, int], ...] = (
 )
 
 
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|]+')
+_MAX_STEM = 150
+
+
 def feedback_name(file_name: str) -> str:
     """The file name of the feedback workbook for a received file: ``<stem>_Rueckmeldung.xlsx``.
 
-    Only the final name part of ``file_name`` is used, so a path never leaks into the name; the
-    feedback of a feedback workbook does not grow a second suffix.
+    Only the final name part of ``file_name`` is used, so a path never leaks into the name; characters
+    that a share or Excel cannot carry (line breaks, quotes, ``:*?<>|``) become ``_``; the feedback of a
+    feedback workbook does not grow a second suffix.
     """
-    stem = Path(Path(file_name).name).stem or "Fragebogen"
+    stem = Path(Path(file_name).name).stem
+    stem = _UNSAFE_IN_NAME.sub("_", stem).strip(" .")[:_MAX_STEM].strip(" .") or "Fragebogen"
+    if stem.startswith(("~$", ".")):
+        stem = "_" + stem.lstrip(".~$")
     if stem.endswith(FEEDBACK_SUFFIX):
         stem = stem[: -len(FEEDBACK_SUFFIX)]
     return f"{stem}{FEEDBACK_SUFFIX}.xlsx"
+
+
+def _cell_text(text: str) -> str:
+    """Text as a cell or comment can carry it: characters XML cannot hold shown as ``\\xNN``."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 @dataclass(frozen=True)
@@ -145,6 +162,7 @@ def build_feedback(
     file_name: str,
     created: datetime,
     identifiers: Mapping[int, str] | None = None,
+    max_cells: int | None = None,
 ) -> bytes:
     """Build the feedback workbook for one received file; returns the xlsx bytes.
 
@@ -154,10 +172,12 @@ def build_feedback(
     is the time of the check: shown on the summary and used as the file's timestamp, so the same
     input gives the same bytes. ``identifiers`` (sheet row -> Kennung) fills the blank ``Kennung``
     cells of the rows that became entries, so a corrected feedback workbook sent back updates those
-    entries instead of adding them a second time.
+    entries instead of adding them a second time. ``max_cells`` bounds the sheets that are opened to
+    mark cells (rows x columns of each, together); a larger workbook gets the summary sheet only.
     """
     data = original.read_bytes() if isinstance(original, Path) else original
-    workbook = _open(data)
+    too_large = max_cells is not None and not _small_enough(data, max_cells)
+    workbook = None if too_large else _open(data)
     readable = workbook is not None
     if workbook is None:
         workbook = Workbook()
@@ -186,12 +206,23 @@ def build_feedback(
         file_name=file_name,
         created=created,
         readable=readable,
+        too_large=too_large,
     )
     for sheet in workbook.worksheets:
         sheet.sheet_view.tabSelected = sheet is summary
     workbook.active = 0
     workbook.template = False
     return save_deterministic(workbook, created, keep_created=readable)
+
+
+def _small_enough(data: bytes, max_cells: int) -> bool:
+    """Whether the workbook's sheets together span at most ``max_cells`` cells (checked on the XML, before
+    any parser builds them); a workbook whose structure cannot be followed is not small enough."""
+    try:
+        with SheetsWorkbook(data) as book:
+            return sum(book.scan(name).cells for name in book.sheet_names) <= max_cells
+    except (SheetTooLarge, SheetUnreadable):
+        return False
 
 
 def _open(data: bytes) -> Workbook | None:
@@ -223,9 +254,13 @@ def _target(sheet: Worksheet, where: _Where) -> Cell:
 
 
 def _clear_marks(sheet: Worksheet) -> None:
-    """Remove the marks of an earlier feedback round: its comments and the fills that came with them."""
-    for row in sheet.iter_rows():
-        for cell in row:
+    """Remove the marks of an earlier feedback round: its comments and the fills that came with them.
+
+    Only the cells the sheet holds are visited (not every position up to its last row and column), so a
+    sheet that reaches row 1,048,576 costs what it holds.
+    """
+    for cell in list(sheet._cells.values()):
+        if isinstance(cell, Cell):
             comment = cell.comment
             if comment is None or comment.author != FEEDBACK_AUTHOR:
                 continue
@@ -268,7 +303,7 @@ def _mark_cells(sheet: Worksheet, findings: Sequence[Finding]) -> None:
             "solid", fgColor=SEVERITY_FILLS.get(found[0].severity, SEVERITY_FILLS["info"])
         )
         lines = [f"{SEVERITY_LABELS.get(f.severity, f.severity)}: {f.message}" for f in found]
-        text = "\n\n".join(lines)
+        text = _cell_text("\n\n".join(lines))
         if cell.comment is not None and cell.comment.text:  # e.g. the help text of a header
             text += _KEPT + cell.comment.text
         comment = Comment(text, FEEDBACK_AUTHOR)
@@ -314,6 +349,7 @@ def _write_summary(
     file_name: str,
     created: datetime,
     readable: bool,
+    too_large: bool = False,
 ) -> None:
     """Title, what was checked, counts, the colour legend and the table of all findings."""
     for index, (_, width) in enumerate(_TABLE_COLUMNS, start=1):
@@ -358,7 +394,7 @@ def _write_summary(
     line("Stadt", city.name)
     line("Dienststelle", f"{department.name} ({department.code})")
     line("Erhebung", campaign or "–")
-    line("Datei", file_name)
+    line("Datei", _cell_text(file_name))
     line("Geprüft am", local_text(created))  # in the cities' time, whatever zone ``created`` is in
     row += 1
 
@@ -376,7 +412,7 @@ def _write_summary(
         count.alignment = Alignment(horizontal="left")
         count.font = Font(bold=True)
         row += 1
-    line("", _verdict(counts, readable), bold=True)
+    line("", _verdict(counts, readable or too_large), bold=True)
     row += 1
 
     heading("Was bedeuten die Farben?")
@@ -399,6 +435,13 @@ def _write_summary(
             f"So geht es weiter: Korrigieren Sie die markierten Angaben direkt im Blatt „{ENTRY_SHEET}“ "
             "dieser Datei, speichern Sie sie als Excel-Datei (.xlsx) und senden Sie sie uns wieder zu. "
             "Die Farben und Kommentare müssen Sie nicht entfernen.",
+        )
+    elif too_large:
+        line(
+            "",
+            "Ihre Datei ist zu groß, um die Meldungen direkt an den Zellen einzutragen; deshalb enthält diese "
+            "Rückmeldung nur diese Übersicht mit allen Meldungen. Bitte löschen Sie leere Zeilen und Spalten "
+            "außerhalb Ihrer Einträge, korrigieren Sie die Angaben im Fragebogen und senden Sie ihn erneut.",
         )
     else:
         line(
@@ -449,7 +492,7 @@ def _write_finding_row(sheet: Worksheet, row: int, finding: Finding, entries: Wo
     write_text(severity, SEVERITY_LABELS.get(finding.severity, finding.severity))
     severity.fill = PatternFill("solid", fgColor=SEVERITY_FILLS.get(finding.severity, SEVERITY_FILLS["info"]))
     message = sheet.cell(row=row, column=5)
-    write_text(message, finding.message)
+    write_text(message, _cell_text(finding.message))
     for column in range(1, len(_TABLE_COLUMNS) + 1):
         cell = sheet.cell(row=row, column=column)
         cell.border = _GRID

@@ -1,36 +1,51 @@
 """Read a filled survey workbook, however people filled it: rows by header label, fast.
 
-The file has passed :mod:`survey.safety` before it gets here. Cells are read with python-calamine
-(cached values; formulas are never evaluated); columns are found by their header labels, so moved,
-extra or renamed-by-case columns do not matter; the ``Meta`` sheet is read for the signature check.
+The file has passed :mod:`survey.safety` before it gets here. Each sheet's extent is checked against
+:class:`catalog.sheets.SheetLimits` before python-calamine reads it (cached values; formulas are never
+evaluated); columns are found by their header labels, so moved, extra or renamed-by-case columns do
+not matter; the ``Meta`` sheet is read for the signature check. Collect runs :func:`read_workbook` in
+a :class:`catalog.sandbox.Sandbox`, so that no workbook can take the run's memory with it.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from catalog.fields import FIELDS, Field
 from catalog.findings import Finding, finding
+from catalog.sheets import SheetLimits, SheetTooLarge, SheetUnreadable, Workbook
 from catalog.vocabulary import clean_key, loose_key
 from survey.signature import SIGNED_KEYS, Meta
 
 ENTRY_SHEET = "Datenbestände"
 META_SHEET = "Meta"
 HEADER_SEARCH_ROWS = 10
-
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+HEADER_MIN_LABELS = 3  # fewer survey labels than this in a row: it is no header row
+_HEADER_HINT_ROWS = 100  # how far to look for a misplaced header, to say where it is
 _LABELS = {clean_key(f.label): f for f in FIELDS}
 _LOOSE_LABELS = {loose_key(f.label): f for f in FIELDS}
 
 
 class WorkbookUnreadable(ValueError):
     """The workbook cannot be opened by the spreadsheet reader (after the safety checks passed)."""
+
+
+class WorkbookTooLarge(WorkbookUnreadable):
+    """A sheet reaches beyond the reading limits; ``message_de`` says what the department can do, ``meta``
+    is the workbook's ``Meta`` sheet when it could be read (so the department still gets its feedback)."""
+
+    def __init__(self, message: str, message_de: str, meta: Meta | None = None) -> None:
+        super().__init__(message)
+        self.message_de = message_de
+        self.meta = meta
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WorkbookTooLarge, (str(self), self.message_de, self.meta))
 
 
 @dataclass
@@ -50,6 +65,8 @@ class ReadWorkbook:
     header_row: int = 1
     columns: dict[str, str] = field(default_factory=dict)  # field key -> column letter
     sheet_found: bool = True
+    header_found: bool = True
+    extent: tuple[int, int] = (0, 0)  # last row and column of the entry sheet with a cell
 
 
 def column_letter(index: int) -> str:
@@ -74,10 +91,12 @@ def _label_of(text: str) -> Field | None:
     return _LABELS.get(clean_key(text)) or _LOOSE_LABELS.get(loose_key(text))
 
 
-def _find_header(rows: list[list[Any]]) -> tuple[int, dict[int, Field], list[tuple[int, str]]]:
+def _find_header(
+    rows: list[list[Any]], search: int = HEADER_SEARCH_ROWS
+) -> tuple[int, dict[int, Field], list[tuple[int, str]]]:
     """The row (0-based) holding most survey labels, its label columns, and its unknown columns."""
     best, best_map = 0, dict[int, Field]()
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for index, row in enumerate(rows[:search]):
         found = {col: spec for col, value in enumerate(row) if (spec := _match_label(value)) is not None}
         if len(found) > len(best_map):
             best, best_map = index, found
@@ -99,11 +118,11 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _read_meta(workbook: Any) -> Meta | None:
+def _read_meta(workbook: Workbook) -> Meta | None:
     if META_SHEET not in workbook.sheet_names:
         return None
     values: dict[str, str] = {}
-    for row in workbook.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False):
+    for row in workbook.rows(META_SHEET):
         if len(row) >= 2 and isinstance(row[0], str) and row[0].strip():
             cell = row[1]
             values[row[0].strip()] = cell if isinstance(cell, str) else ("" if cell is None else _plain(cell))
@@ -120,50 +139,10 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _sheet_xml_path(archive: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member of a sheet, found through workbook.xml and its relationships."""
-    from defusedxml import ElementTree
-
-    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rel_id = None
-    for node in workbook.iter(f"{ns_main}sheet"):
-        if node.get("name") == sheet:
-            rel_id = node.get(f"{ns_rel}id")
-    if rel_id is None:
-        return None
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels:
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target") or ""
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return str(PurePosixPath("xl") / target)
-    return None
-
-
 def formula_cells(path: Path, sheet: str = ENTRY_SHEET) -> dict[str, str | None]:
     """Cells of ``sheet`` that hold a formula: reference (``C3``) -> cached value text (or None)."""
-    from defusedxml import ElementTree
-
-    found: dict[str, str | None] = {}
-    with zipfile.ZipFile(path) as archive:
-        member = _sheet_xml_path(archive, sheet)
-        if member is None or member not in archive.namelist():
-            return found
-        with archive.open(member) as handle:
-            if not _FORMULA_TAG.search(handle.read()):
-                return found  # no <f> element (data validations' <formula1> do not count)
-        with archive.open(member) as handle:
-            ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-            for _event, node in ElementTree.iterparse(handle, events=("end",)):
-                if node.tag == f"{ns}c":
-                    if node.find(f"{ns}f") is not None:
-                        cached = node.find(f"{ns}v")
-                        found[node.get("r", "")] = cached.text if cached is not None else None
-                    node.clear()
-    return found
+    with Workbook(path) as workbook:
+        return workbook.formulas(sheet)
 
 
 def _split_ref(ref: str) -> tuple[str, int]:
@@ -173,28 +152,57 @@ def _split_ref(ref: str) -> tuple[str, int]:
     return match[1], int(match[2])
 
 
-def read_workbook(path: Path, *, file_name: str | None = None) -> ReadWorkbook:
-    """Read the entry rows, the Meta values and the structure findings of a survey workbook."""
-    from python_calamine import CalamineError, CalamineWorkbook
+def read_workbook(path: Path, *, file_name: str | None = None, limits: SheetLimits | None = None) -> ReadWorkbook:
+    """Read the entry rows, the Meta values and the structure findings of a survey workbook.
 
+    Raises :class:`WorkbookTooLarge` when a sheet reaches beyond ``limits`` and :class:`WorkbookUnreadable`
+    when the workbook cannot be followed; both before any sheet is read into memory.
+    """
     shown = file_name or path.name
+    meta = None
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except (CalamineError, OSError, ValueError) as exc:
+        with Workbook(path, limits) as workbook:
+            meta = _read_meta(workbook)
+            return _read(workbook, shown, meta)
+    except SheetTooLarge as exc:
+        raise WorkbookTooLarge(str(exc), exc.message_de, meta) from exc
+    except SheetUnreadable as exc:
         raise WorkbookUnreadable(str(exc)) from exc
-    meta = _read_meta(workbook)
-    sheet_name = ENTRY_SHEET if ENTRY_SHEET in workbook.sheet_names else _similar_sheet(workbook.sheet_names)
+
+
+def read_meta(path: Path, *, limits: SheetLimits | None = None) -> Meta | None:
+    """Only the ``Meta`` values (within ``limits``), or None when they cannot be read: who sent a workbook
+    that could not be read as a whole."""
+    try:
+        with Workbook(path, limits) as workbook:
+            return _read_meta(workbook)
+    except (SheetTooLarge, SheetUnreadable):
+        return None
+
+
+def _read(workbook: Workbook, shown: str, meta: Meta | None) -> ReadWorkbook:
+    names = workbook.sheet_names
+    sheet_name = ENTRY_SHEET if ENTRY_SHEET in names else _similar_sheet(names)
     if sheet_name is None:
         result = ReadWorkbook(meta=meta, sheet_found=False)
         result.findings.append(finding("sheet-missing", value=ENTRY_SHEET).at(file=shown))
         return result
-    try:
-        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    except (CalamineError, ValueError) as exc:
-        raise WorkbookUnreadable(str(exc)) from exc
+    rows = workbook.rows(sheet_name)
+    scan = workbook.scan(sheet_name)
     header, label_columns, unknown = _find_header(rows)
-    result = ReadWorkbook(meta=meta, header_row=header + 1)
+    result = ReadWorkbook(meta=meta, header_row=header + 1, extent=(scan.rows, scan.columns))
     where = {"file": shown, "sheet": sheet_name}
+    info = workbook.sheet(sheet_name)
+    if info is not None and info.hidden:
+        result.findings.append(finding("sheet-hidden", value=sheet_name).at(**where))
+    if len(label_columns) < HEADER_MIN_LABELS:
+        result.header_found = False
+        found_at, found, _ = _find_header(rows, _HEADER_HINT_ROWS)
+        place = (f" (sie steht in Zeile {found_at + 1})", f" (found on row {found_at + 1})") \
+            if len(found) >= HEADER_MIN_LABELS else ("", "")
+        result.findings.append(finding("header-missing", value=sheet_name, rows=HEADER_SEARCH_ROWS, where_de=place[0],
+                                       where_en=place[1]).at(**where))
+        return result
     result.columns = {spec.key: column_letter(col) for col, spec in label_columns.items()}
     for spec in FIELDS:
         if spec.key not in result.columns and spec.key != "identifier" and not _added_later(spec, meta):
@@ -203,7 +211,6 @@ def read_workbook(path: Path, *, file_name: str | None = None) -> ReadWorkbook:
             )
     for col, label in unknown:
         result.findings.append(finding("unknown-column", value=label).at(**where, row=header + 1, column=column_letter(col)))
-    formulas = formula_cells(path, sheet_name)
     for number, row in _data_rows(rows, header):
         values: dict[str, Any] = {}
         for col, spec in label_columns.items():
@@ -213,7 +220,7 @@ def read_workbook(path: Path, *, file_name: str | None = None) -> ReadWorkbook:
             continue  # an empty row, or a pre-filled Kennung whose row was cleared: nothing to read
         result.rows.append(RawRow(number, values, dict(result.columns)))
     by_column = {letter: key for key, letter in result.columns.items()}
-    for ref, cached in sorted(formulas.items()):
+    for ref, cached in sorted(scan.formulas.items()):
         letter, number = _split_ref(ref)
         if number <= header + 1:
             continue

@@ -322,6 +322,9 @@ def _inspect_zip(path: Path, size: int, limits: _Limits) -> tuple[str, list[File
             infos = archive.infolist()
             names = {info.filename.lower(): info for info in infos}  # OPC part names ignore case
             kind = _zip_kind_from_names(names)
+            twice = _duplicated_part(infos)
+            if twice is not None:
+                return kind, [_damaged(twice)]
             # Before anything is decompressed: count and declared sizes from the central directory.
             too_large = _check_declared_sizes(infos, size, limits)
             if too_large is not None:
@@ -347,10 +350,22 @@ def _workbook_problems(
     warnings = [_embedded(embedded)] if embedded else []
     if kind == "xlsm":
         return [_macros(), *warnings]  # rejected anyway: no need to decompress it
-    bad_member = _first_corrupt_member(archive, infos)
-    if bad_member is not None:
-        return [_damaged(bad_member)]
+    problem = _member_problem(archive, infos)
+    if problem is not None:
+        return [problem]
     return warnings
+
+
+def _duplicated_part(infos: list[zipfile.ZipInfo]) -> str | None:
+    """A part that appears twice, also in another case: readers disagree on which one counts, so one
+    reader's check would not cover what another reads."""
+    seen: dict[str, str] = {}
+    for info in infos:
+        key = info.filename.lower()
+        if key in seen:
+            return f"the part {info.filename!r} appears twice (also as {seen[key]!r})"
+        seen[key] = info.filename
+    return None
 
 
 def _check_declared_sizes(infos: list[zipfile.ZipInfo], size: int, limits: _Limits) -> FileProblem | None:
@@ -409,8 +424,8 @@ def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return archive.read(info)
 
 
-def _first_corrupt_member(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> str | None:
-    """Read every member once, streaming, so zipfile checks its CRC; the first failure, if any.
+def _member_problem(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> FileProblem | None:
+    """Read every member once, streaming: zipfile checks its CRC, and XML members are searched for a DTD.
 
     Safe after `_check_declared_sizes`: zipfile never returns more than a member's declared size.
     """
@@ -419,11 +434,23 @@ def _first_corrupt_member(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
             continue
         try:
             with archive.open(info) as member:
-                while member.read(_CHUNK):
-                    pass
+                chunk = member.read(_CHUNK)
+                xml = bool(_XML_START.match(chunk))  # images and other binary parts are not searched
+                tail = b""
+                while chunk:
+                    if xml and _DTD.search(tail + chunk):
+                        return _xml_declarations(info.filename)
+                    tail = chunk[-16:]
+                    chunk = member.read(_CHUNK)
         except _ZIP_ERRORS as exc:
-            return f"{info.filename}: {type(exc).__name__}: {exc}"
+            return _damaged(f"{info.filename}: {type(exc).__name__}: {exc}")
     return None
+
+
+# A document type or entity declaration: ``<!DOCTYPE``/``<!ENTITY`` in UTF-8, and in UTF-16 with a zero
+# byte between the characters. Office Open XML never has one; XML parsers expand what they declare.
+_DTD = re.compile(rb"(?i)<\x00?!\x00?[de]")
+_XML_START = re.compile(rb"^(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?\x00?\s*<")
 
 
 def _embedded_content(names: dict[str, zipfile.ZipInfo]) -> list[tuple[str, str]]:
@@ -581,6 +608,16 @@ def _damaged(detail: str) -> FileProblem:
         "Die Datei ist beschädigt oder unvollständig und lässt sich nicht öffnen – vermutlich wurde sie "
         "beim Speichern, Kopieren oder Hochladen nicht vollständig übertragen. " + _ASK_RESAVE_DE,
         f"The workbook is damaged or incomplete ({detail}).",
+    )
+
+
+def _xml_declarations(member: str) -> FileProblem:
+    return _problem(
+        "file-unreadable",
+        "Die Datei enthält Bestandteile, die eine Excel-Arbeitsmappe nie enthält (XML-Dokumenttyp- oder "
+        "Entitätsdeklarationen), und wird aus Sicherheitsgründen nicht geöffnet. Bitte übertragen Sie Ihre "
+        "Einträge in den Original-Fragebogen, den wir Ihnen geschickt haben, und senden Sie diesen erneut.",
+        f"{member} declares a DTD or XML entities (<!DOCTYPE/<!ENTITY); not opened.",
     )
 
 
