@@ -36,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import select
@@ -516,11 +517,11 @@ class Harvest:
         plans: list[tuple[HarvestedRecord, Entry | None, str | None, bool]] = []
         for record in page:
             entry = by_remote.get(record.remote_id)
-            if entry is None:
+            if entry is None:  # the inventur identifier it carries, else a key that names an entry
                 candidates = [by_identifier.get(record.identifier)] if record.identifier else []
-                candidates += [by_id.get(keyed[k]) for k in record.keys if k in keyed]
-                entry = next((c for c in candidates if c is not None and c.id not in claimed
-                              and self._may_match(c, record)), None)
+                candidates += [c for k in record.keys if k in keyed and (c := by_id.get(keyed[k])) is not None
+                               and self._may_match(c, record)]
+                entry = next((c for c in candidates if c is not None and c.id not in claimed), None)
             if entry is not None:
                 claimed.add(entry.id)
             plans.append((record, entry, *self.department_for(record.organization, record.organization_title)))
@@ -569,8 +570,8 @@ class Harvest:
         return [f.at(identifier=entry.identifier, city=entry.city, department=entry.department) for f in found]
 
     def _may_match(self, entry: Entry, record: HarvestedRecord) -> bool:
-        """Whether a record may be the entry it names by identifier or key: not when the entry is another
-        record of this same source (two datasets of one source that claim the same identifier stay two)."""
+        """Whether a record may be the entry one of its keys names: not when the entry is another record of
+        this same source (two datasets of one source that claim the same dct:identifier stay two)."""
         return not (entry.remote_source == self.target.source and entry.remote_id != record.remote_id)
 
     def _across(self, entry: Entry) -> bool:
@@ -585,7 +586,15 @@ class Harvest:
             for key in record.keys:
                 if key not in keyed and key not in new:
                     new[key] = entry.id
-        session.add_all(EntryKey(city=self.target.city, key=key, entry_id=entry_id) for key, entry_id in new.items())
+        if not new:
+            return
+        rows = [{"city": self.target.city, "key": key, "entry_id": entry_id} for key, entry_id in new.items()]
+        dialect = session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):  # another source's run may have named the dataset meanwhile
+            module = import_module(f"sqlalchemy.dialects.{dialect}")
+            session.execute(module.insert(EntryKey).values(rows).on_conflict_do_nothing())
+        else:
+            session.add_all(EntryKey(**row) for row in rows)
 
     def _note_modified(self, modified: str | None, *, skipped: bool = False) -> None:
         if not modified:

@@ -119,9 +119,6 @@ def themes(values: Iterable[str], reading: Reading) -> list[str]:
     out: list[str] = []
     scheme = vocabularies()["theme"]
     for value in values:
-        if scheme.lookup(value, near=False).ok:
-            out.append(value)
-            continue
         category = older_categories().lookup(value)
         if category is None:
             out.append(value)

@@ -260,7 +260,8 @@ def _themes(package: Mapping[str, Any], extras: Mapping[str, Any], reading: Read
         name = str(group.get("name") or "")
         title = group.get("title") or group.get("display_name") or name
         title = str(language_value(title) if is_language_map(title) else title)
-        names.append(_theme_uris().get(name.lower()) or (name if older_category(name) else title))
+        names.append(_theme_uris().get(name.lower())
+                     or (name if older_category(name) and not older_category(title) else title))
     return "; ".join(themes([n for n in dict.fromkeys(names) if n], reading)) or None
 
 
