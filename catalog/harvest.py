@@ -592,7 +592,7 @@ class Harvest:
         dialect = session.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):  # another source's run may have named the dataset meanwhile
             module = import_module(f"sqlalchemy.dialects.{dialect}")
-            session.execute(module.insert(EntryKey).values(rows).on_conflict_do_nothing())
+            session.execute(module.insert(EntryKey).on_conflict_do_nothing(), rows)
         else:
             session.add_all(EntryKey(**row) for row in rows)
 

@@ -163,7 +163,8 @@ def _pick_literal(values: list[Node]) -> str | None:
             lang = (lit.language or "").split("-")[0].lower() or None
             if lang == wanted and str(lit).strip():
                 return str(lit)
-    return next((str(v) for v in values if str(v).strip()), None)
+    # an IRI is read as its text; a blank node's generated name is no text of the catalog
+    return next((str(v) for v in values if not isinstance(v, BNode) and str(v).strip()), None)
 
 
 def _text(graph: Graph, subject: Node, predicate: URIRef) -> str | None:
