@@ -249,7 +249,9 @@ def _theme_uris() -> dict[str, str]:
 def _themes(package: Mapping[str, Any], extras: Mapping[str, Any], reading: Reading) -> str | None:
     """DCAT themes when the package carries them (``theme``), else its groups: a group named after a theme
     code (``envi``, GovData's convention, so no spelling to correct) is that theme, a group of GovData's
-    older categories (``transport_verkehr``) is read by its name, any other group by its title."""
+    older categories (``transport_verkehr`` "Transport und Verkehr") is read as that category (by its title
+    where the title names it, so that the correction shows what the portal shows), any other group by its
+    title."""
     given = _as_list(_first(package, extras, "theme", "themes"))
     if given:
         return "; ".join(themes(given, reading)) or None
