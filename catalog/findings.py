@@ -335,6 +335,26 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
         "Ein Datensatz der Quelle {source} wurde nicht übernommen: {reason_de}",
         "A record of {source} was skipped: {reason}",
     ),
+    "duplicate-across-sources": (
+        "warning",
+        "Derselbe Datenbestand kommt auch aus der Quelle {source} ({value}) und weicht dort ab bei: {fields}. "
+        "Übernommen sind die Angaben aus {owner}; bitte klären, welche Quelle gilt.",
+        "The same dataset also comes from {source} ({value}) and differs there in: {fields_en}. The values from "
+        "{owner} are kept; decide which source is right.",
+    ),
+    "value-wrong-type": (
+        "error",
+        "Die Quelle liefert für „{label}“ {kind} statt eines einzelnen Werts: „{value}“. Der Wert wurde nicht "
+        "übernommen; bitte in der Quelle korrigieren.",
+        "The source gives {kind_en} instead of a single value for {label!r}: {value!r}; it was not taken.",
+    ),
+    "category-unmapped": (
+        "info",
+        "Die ältere GovData-Kategorie „{value}“ hat keine Entsprechung unter den EU-Datenthemen (auch GovData "
+        "ordnet sie keinem zu) und wurde nicht übernommen.",
+        "The older GovData category {value!r} maps to no EU data theme (GovData maps it to none either); "
+        "it was not taken.",
+    ),
     "harvest-incomplete": (
         "warning",
         "Die Quelle {source} wurde nicht vollständig gelesen ({reason_de}). Datenbestände, die dort fehlen, "

@@ -8,7 +8,15 @@ with its provenance (source, remote id, remote modified). :class:`Harvest` takes
 
 - **Identity.** A record is the entry harvested earlier from the same source with the same remote id;
   else the entry of the same city whose inventur identifier the record carries (a CKAN extra
-  ``identifier`` or a ``dct:identifier`` written when inventur published it); else a new entry.
+  ``identifier`` or a ``dct:identifier`` written when inventur published it); else the entry that one of
+  the record's keys names (its dataset IRI, its ``dct:identifier``, a CKAN package id: kept in
+  ``entry_keys`` for every harvested entry), so that a second source of the same dataset finds it;
+  else a new entry.
+- **One dataset, one entry across sources.** An entry belongs to the source that brought it; a second
+  source's record of it changes nothing the first one says. Where both have a value and the values
+  differ, the entry keeps the first and gets a ``duplicate-across-sources`` finding naming both
+  sources; where the second one says more, it fills what the entry leaves empty (and keeps filling it
+  when the first source changes its record). Both syntaxes of one catalog thus make one entry each.
 - **Change.** A record whose content hash equals its entry's writes nothing: no version, no findings.
 - **Merging.** When the entry holds a department's survey answer (any version not made by a harvest),
   that answer wins on every conflict: the harvest only fills the fields the survey left empty, and only
@@ -28,11 +36,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog.fields import BY_KEY
 from catalog.findings import Finding, finding
 from catalog.inventory import (
     CONTENT_KEYS,
@@ -45,7 +55,7 @@ from catalog.inventory import (
     save_entry,
     start_run,
 )
-from catalog.models import Entry, EntryVersion, FindingRow, Run, utcnow
+from catalog.models import Entry, EntryKey, EntryVersion, FindingRow, Run, utcnow
 from catalog.normalise import Normaliser, spatial_uri
 from catalog.organisation import Organisation
 from catalog.store import Store
@@ -59,6 +69,10 @@ PROVENANCE_KEY = "_provenance"
 IDENTIFIER_PATTERN = re.compile(r"^[A-Z]-[A-Z0-9]{2,10}-\d{5}$")
 # Stages whose open findings stop mattering once an entry is gone from its source.
 _GONE_CLOSES = ("read", "normalise", "validate", HARVEST_STAGE)
+# Values two sources of one dataset may give differently without disagreeing: the date of the last update
+# is the metadata's as often as the data's.
+_NOT_COMPARED = frozenset({"last_updated"})
+EXAMPLES = 3  # findings shown per code in a harvest report
 
 # The harvest's finding codes, rendered like every other finding by catalog.findings.finding().
 
@@ -70,7 +84,10 @@ class HarvestedRecord:
     ``raw`` holds what the source says, as it says it (``"täglich"``, ``"dl-de-by-2.0"``, a date): the
     same kind of record a survey row yields, so the same normalisation reads it. ``identifier`` is an
     inventur identifier the remote record carries, if any; ``organization`` the remote publisher (for
-    the mapping to a department); ``link`` where a person sees the record.
+    the mapping to a department, by name, else by ``organization_title``); ``link`` where a person sees
+    the record. ``keys`` are the names by which the dataset is known beyond this source (its IRI, its
+    ``dct:identifier``: see :func:`catalog.reading.identity_keys`); ``findings`` what the connector met
+    while reading it (values read otherwise than written, values of the wrong kind).
     """
 
     remote_id: str
@@ -79,6 +96,9 @@ class HarvestedRecord:
     identifier: str | None = None
     organization: str | None = None
     link: str | None = None
+    keys: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    organization_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,14 +148,39 @@ class HarvestReport:
     unchanged: int = 0
     merged: int = 0
     conflicts: int = 0
+    duplicates: int = 0
     skipped: int = 0
     returned: int = 0
     gone: list[str] = field(default_factory=list)
     complete: bool = True
     high_water: str | None = None
     findings: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     entry_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
+
+    _spare: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    def note(self, found: Finding, *, title: str | None = None) -> None:
+        """Count a finding of the run and keep it as an example of its code: the first few, each of another
+        entry where there are enough entries."""
+        self.findings[found.code] += 1
+        example = {
+            "identifier": found.identifier, "title": title, "field": found.field, "value": found.value,
+            "file": found.file, "message": found.message, "message_en": found.message_en,
+        }
+        examples = self.examples.setdefault(found.code, [])
+        spare = self._spare.setdefault(found.code, [])
+        if len(examples) < EXAMPLES and (found.identifier is None
+                                         or found.identifier not in {e["identifier"] for e in examples}):
+            examples.append(example)
+        elif len(spare) < EXAMPLES:
+            spare.append(example)
+
+    def examples_of(self, code: str) -> list[dict[str, Any]]:
+        """The examples of a code: of different entries first, then more of the same ones."""
+        examples = self.examples.get(code, [])
+        return [*examples, *self._spare.get(code, [])][:EXAMPLES]
 
     @property
     def changed(self) -> bool:
@@ -157,12 +202,14 @@ class HarvestReport:
             "unchanged": self.unchanged,
             "merged": self.merged,
             "conflicts": self.conflicts,
+            "duplicates": self.duplicates,
             "skipped": self.skipped,
             "returned": self.returned,
             "gone": list(self.gone),
             "complete": self.complete,
             "high_water": self.high_water,
             "findings": dict(self.findings),
+            "examples": {code: self.examples_of(code) for code in self.examples},
             "seconds": round(self.seconds, 2),
         }
 
@@ -253,6 +300,44 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _column_value(key: str, value: Any) -> Any:
+    """An entry column's value as a version records it (lists as lists)."""
+    spec = BY_KEY.get(key)
+    return list(value or []) if spec is not None and spec.is_list else value
+
+
+def _fill(values: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with the empty ones taken from ``given``."""
+    return {key: (given[key] if _empty(value) and not _empty(given.get(key)) else value)
+            for key, value in {**{k: None for k in given}, **values}.items()}
+
+
+def _entry_keys(session: Session, city: str, keys: Collection[str]) -> dict[str, int]:
+    """The entries (ids) of a city that these keys already name."""
+    found: dict[str, int] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 900):
+        chunk = ordered[start:start + 900]
+        rows = session.execute(
+            select(EntryKey.key, EntryKey.entry_id).where(EntryKey.city == city, EntryKey.key.in_(chunk)))
+        found.update((key, entry_id) for key, entry_id in rows)
+    return found
+
+
+def _current_fills(session: Session, entry_ids: Collection[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Per entry, the values other sources of its dataset filled in, by source, as its current version
+    records them (only that small part of the version is read)."""
+    if not entry_ids:
+        return {}
+    filled = EntryVersion.raw[(PROVENANCE_KEY, "filled")]
+    rows = session.execute(
+        select(EntryVersion.entry_id, filled)
+        .join(Entry, (Entry.id == EntryVersion.entry_id) & (Entry.version == EntryVersion.version))
+        .where(EntryVersion.entry_id.in_(list(entry_ids)), EntryVersion.source_kind == "harvest")
+    )
+    return {entry_id: dict(value) for entry_id, value in rows if isinstance(value, Mapping) and value}
+
+
 def _survey_answers(session: Session, entry_ids: Collection[int]) -> dict[int, dict[str, Any]]:
     """Per entry, the values of its newest version that a person made (survey, import), if any."""
     if not entry_ids:
@@ -317,6 +402,7 @@ class Harvest:
         self._high_water = since
         self._earliest_skipped: str | None = None
         self._run_findings: list[Finding] = []  # about the source, not an entry: written when the run ends
+        self._runs: list[int] | None = None  # earlier runs of this source, once needed
         self._departments = {self._key(k): v.upper() for k, v in target.departments.items()}
         with store.session() as session:
             self.run_id = start_run(session, RUN_KIND).id
@@ -337,15 +423,17 @@ class Harvest:
 
     # -- departments ------------------------------------------------------------------------------------
 
-    def department_for(self, organisation: str | None) -> tuple[str | None, bool]:
-        """The department of a remote organisation, and whether the source's mapping missed it.
+    def department_for(self, organisation: str | None, title: str | None = None) -> tuple[str | None, bool]:
+        """The department of a remote organisation (its name, or its title), and whether the source's
+        mapping missed it.
 
         An explicit mapping wins; a source without a mapping puts everything into its default department;
         else an organisation named after inventur's own convention (``<city>-<code>``, as inventur names
         CKAN organisations) is that department; else the default, reported as unmapped.
         """
-        if organisation and self._key(organisation) in self._departments:
-            return self._departments[self._key(organisation)], False
+        for name in (organisation, title):
+            if name and self._key(name) in self._departments:
+                return self._departments[self._key(name)], False
         if not self._departments and self.target.department:
             return self.target.department.upper(), False
         if organisation:
@@ -393,17 +481,21 @@ class Harvest:
         values["spatial"] = spatial_uri(values["spatial_scope"], self.city.geocoding_uri)
         return values
 
-    def _raw(self, record: HarvestedRecord) -> dict[str, Any]:
+    def _raw(self, record: HarvestedRecord, *, fills: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+        """The record as received, with its provenance; ``fills`` are the values other sources of the same
+        dataset filled in (by source), carried from version to version."""
         raw = {str(k): _jsonable(v) for k, v in record.raw.items()}
         raw[PROVENANCE_KEY] = {
             "kind": self.target.kind, "source": self.target.source, "name": self.target.name,
             "id": record.remote_id, "modified": record.remote_modified, "organization": record.organization,
             "link": record.link,
+            **({"keys": list(record.keys)} if record.keys else {}),
+            **({"filled": {k: dict(v) for k, v in fills.items()}} if fills else {}),
         }
         return raw
 
     def _store_page(self, session: Session, page: list[HarvestedRecord]) -> None:
-        source = self.target.source
+        source, city = self.target.source, self.target.city
         by_remote = {
             e.remote_id: e
             for e in session.scalars(
@@ -413,52 +505,96 @@ class Harvest:
         identifiers = {r.identifier for r in page if r.identifier and r.remote_id not in by_remote}
         by_identifier = (
             {e.identifier: e for e in session.scalars(
-                select(Entry).where(Entry.identifier.in_(sorted(identifiers)), Entry.city == self.target.city))}
+                select(Entry).where(Entry.identifier.in_(sorted(identifiers)), Entry.city == city))}
             if identifiers else {}
         )
-        matched = {*(e.id for e in by_remote.values()), *(e.id for e in by_identifier.values())}
-        answers = _survey_answers(session, matched)
+        keyed = _entry_keys(session, city, {k for r in page for k in r.keys})
+        by_id = {e.id: e for e in [*by_remote.values(), *by_identifier.values()]}
+        wanted = set(keyed.values()) - set(by_id)
+        if wanted:
+            by_id.update((e.id, e) for e in session.scalars(select(Entry).where(Entry.id.in_(sorted(wanted)))))
         claimed: set[int] = {e.id for e in by_remote.values()}
         plans: list[tuple[HarvestedRecord, Entry | None, str | None, bool]] = []
         for record in page:
             entry = by_remote.get(record.remote_id)
-            if entry is None and record.identifier:
-                candidate = by_identifier.get(record.identifier)
-                if candidate is not None and candidate.id not in claimed:
-                    entry = candidate
+            if entry is None:  # the inventur identifier it carries, else a key that names an entry
+                candidates = [by_identifier.get(record.identifier)] if record.identifier else []
+                candidates += [c for k in record.keys if k in keyed and (c := by_id.get(keyed[k])) is not None
+                               and self._may_match(c, record)]
+                entry = next((c for c in candidates if c is not None and c.id not in claimed), None)
             if entry is not None:
                 claimed.add(entry.id)
-            plans.append((record, entry, *self.department_for(record.organization)))
+            plans.append((record, entry, *self.department_for(record.organization, record.organization_title)))
+        matched = {e.id for _r, e, _d, _u in plans if e is not None}
+        answers = _survey_answers(session, matched)
+        fills = _current_fills(session, matched)
         # identifiers for the page's new entries, one counter update per department
         needed = Counter(department for _r, entry, department, _u in plans if entry is None and department)
         fresh = {
-            department: iter(allocate_identifiers(session, self.organisation, self.target.city, department, n))
+            department: iter(allocate_identifiers(session, self.organisation, city, department, n))
             for department, n in sorted(needed.items())
         }
         touched: list[tuple[Entry, list[Finding]]] = []
-        kept: list[Entry] = []
+        alongside: list[tuple[Entry, list[Finding], bool]] = []
+        kept: list[tuple[Entry, HarvestedRecord]] = []
         run_findings: list[Finding] = []
         for record, entry, department, unmapped in plans:
+            if entry is not None and self._across(entry):
+                saved, found, written = self._store_alongside(session, record, entry, fills)
+                kept.append((saved, record))
+                alongside.append((saved, found, written))
+                continue
             identifier = next(fresh[department]) if entry is None and department else None
             outcome = self._store_record(session, record, entry, department, unmapped, identifier, answers,
-                                         run_findings)
+                                         fills, run_findings)
             if outcome is None:
                 continue
             saved, found, written = outcome
-            kept.append(saved)
+            kept.append((saved, record))
             if written:
                 touched.append((saved, found))
         session.flush()
-        self.report.entry_ids.extend(e.id for e in kept)
+        self.report.entry_ids.extend(e.id for e, _r in kept)
+        self._add_keys(session, keyed, kept)
         close_findings(session, entry_ids=[e.id for e, _ in touched], stages=(HARVEST_STAGE,))
-        located = [
-            (e, [f.at(identifier=e.identifier, city=e.city, department=e.department) for f in found])
-            for e, found in touched
-        ]
+        located = [(e, self._located(e, found)) for e, found in touched]
+        located += self._findings_alongside(session, alongside)
         add_findings_of(session, located, stage=HARVEST_STAGE, run_id=self.run_id)
         self._run_findings += run_findings
-        for _entry, found in located:
-            self.report.findings.update(f.code for f in found)
+        for entry, found in located:
+            for f in found:
+                self.report.note(f, title=entry.title)
+
+    @staticmethod
+    def _located(entry: Entry, found: Iterable[Finding]) -> list[Finding]:
+        return [f.at(identifier=entry.identifier, city=entry.city, department=entry.department) for f in found]
+
+    def _may_match(self, entry: Entry, record: HarvestedRecord) -> bool:
+        """Whether a record may be the entry one of its keys names: not when the entry is another record of
+        this same source (two datasets of one source that claim the same dct:identifier stay two)."""
+        return not (entry.remote_source == self.target.source and entry.remote_id != record.remote_id)
+
+    def _across(self, entry: Entry) -> bool:
+        """Whether the entry belongs to another source that still holds it (a record of it from this source
+        is then a second view of the same dataset, not a move)."""
+        return entry.remote_source not in (None, self.target.source) and entry.gone_at is None
+
+    def _add_keys(self, session: Session, keyed: Mapping[str, int], kept: Sequence[tuple[Entry, HarvestedRecord]]) -> None:
+        """Remember the keys of the page's records that no entry has yet (an unchanged page adds nothing)."""
+        new: dict[str, int] = {}
+        for entry, record in kept:
+            for key in record.keys:
+                if key not in keyed and key not in new:
+                    new[key] = entry.id
+        if not new:
+            return
+        rows = [{"city": self.target.city, "key": key, "entry_id": entry_id} for key, entry_id in new.items()]
+        dialect = session.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):  # another source's run may have named the dataset meanwhile
+            module = import_module(f"sqlalchemy.dialects.{dialect}")
+            session.execute(module.insert(EntryKey).on_conflict_do_nothing(), rows)
+        else:
+            session.add_all(EntryKey(**row) for row in rows)
 
     def _note_modified(self, modified: str | None, *, skipped: bool = False) -> None:
         if not modified:
@@ -469,6 +605,13 @@ class Harvest:
         elif self._high_water is None or modified > self._high_water:
             self._high_water = modified
 
+    def _read(self, record: HarvestedRecord) -> tuple[dict[str, Any], list[Finding]]:
+        """A record's values, normalised as survey answers are, and the findings of reading and normalising it."""
+        file = self._file(record.link)
+        normalised = self.normaliser.record(record.raw)
+        found = [f.at(file=file) for f in (*record.findings, *normalised.findings)]
+        return self._values(normalised.values), found
+
     def _store_record(
         self,
         session: Session,
@@ -478,15 +621,14 @@ class Harvest:
         unmapped: bool,
         identifier: str | None,
         answers: Mapping[int, Mapping[str, Any]],
+        fills: Mapping[int, Mapping[str, Mapping[str, Any]]],
         run_findings: list[Finding],
     ) -> tuple[Entry, list[Finding], bool] | None:
         """Normalise, merge and save one record (``identifier`` for a new entry): its entry, its findings, and
         whether anything was written; None when the record has no department to go to."""
         self.report.records += 1
         file = self._file(record.link)
-        normalised = self.normaliser.record(record.raw)
-        values = self._values(normalised.values)
-        found = [f.at(file=file) for f in normalised.findings]
+        values, found = self._read(record)
         if entry is None and department is None:
             title = str(record.raw.get("title") or record.remote_id)
             run_findings.append(
@@ -503,6 +645,12 @@ class Harvest:
             found = [f for f in found if f.field is None or f.field in filled]
             self.report.merged += 1
             self.report.conflicts += len(conflicts)
+        elif entry is not None and (entry.remote_source, entry.remote_id) != (self.target.source, record.remote_id):
+            self.report.merged += 1  # met through its identifier or a key: the same dataset, now from here
+        others = {s: f for s, f in (fills.get(entry.id, {}) if entry is not None else {}).items()
+                  if s != self.target.source}
+        for filled_by in others.values():  # what other sources of the dataset filled in stays filled
+            values = _fill(values, filled_by)
         if unmapped and department is not None and (entry is None or entry.department == department):
             found.append(
                 finding("department-unmapped", value=record.organization or "", source=self.target.source,
@@ -515,7 +663,7 @@ class Harvest:
             source=Source("harvest", record.link or self.target.source, run_id=self.run_id),
             organisation=self.organisation,
             identifier=identifier,
-            raw=self._raw(record),
+            raw=self._raw(record, fills=others),
             origin=self.target.origin,
             remote=(self.target.source, record.remote_id, record.remote_modified),
             existing=entry,
@@ -527,7 +675,7 @@ class Harvest:
                 saved.gone_at = None
                 returned = True
             if (saved.remote_source, saved.remote_id) != (self.target.source, record.remote_id):
-                # first met through its identifier: link it, so the next run knows it by its remote id
+                # first met through its identifier or a key: link it, so the next run knows it by its remote id
                 saved.remote_source, saved.remote_id = self.target.source, record.remote_id
                 saved.remote_modified = record.remote_modified
         self.report.created += int(result.created)
@@ -535,6 +683,88 @@ class Harvest:
         self.report.unchanged += int(not result.changed)
         self.report.returned += int(returned)
         return saved, found, result.changed or returned
+
+    def _store_alongside(
+        self,
+        session: Session,
+        record: HarvestedRecord,
+        entry: Entry,
+        fills: Mapping[int, Mapping[str, Mapping[str, Any]]],
+    ) -> tuple[Entry, list[Finding], bool]:
+        """A record of a dataset that another source brought (see the module docstring): compared with the
+        entry, it fills what the entry leaves empty, or is reported as disagreeing; the entry stays linked
+        to its own source. Returns the entry, the findings and whether anything was written."""
+        self.report.records += 1
+        self.report.merged += 1
+        self._note_modified(record.remote_modified)
+        values, found = self._read(record)
+        earlier = dict(fills.get(entry.id, {}))
+        mine = earlier.pop(self.target.source, {})
+        current = {key: _column_value(key, getattr(entry, key)) for key in CONTENT_KEYS}
+        for key, value in mine.items():  # what this source filled earlier is its own value, not the entry's
+            if current.get(key) == value:
+                current[key] = None
+        merged, filled, conflicts = merge_values(current, values)
+        conflicts = [key for key in conflicts if key not in _NOT_COMPARED]
+        if conflicts:
+            self.report.duplicates += 1
+            self.report.unchanged += 1
+            fields = [BY_KEY[k].label if k in BY_KEY else k for k in conflicts]
+            owner = str(entry.remote_source)
+            return entry, [finding(
+                "duplicate-across-sources", value=record.link or record.remote_id, source=self.target.source,
+                owner=owner, fields=", ".join(f"„{f}“" for f in fields), fields_en=", ".join(conflicts),
+            ).at(file=self._file(record.link))], False
+        given = _jsonable({key: merged[key] for key in sorted(filled)})
+        if given != mine:
+            merged = {key: (given[key] if key in given else current[key]) for key in CONTENT_KEYS}
+            fills_now = {**earlier, **({self.target.source: given} if given else {})}
+            result = save_entry(
+                session, merged, city=entry.city, department=entry.department,
+                source=Source("harvest", record.link or self.target.source, run_id=self.run_id),
+                organisation=self.organisation, raw=self._raw(record, fills=fills_now), existing=entry,
+            )
+            if result.changed:
+                self.report.updated += 1
+                return entry, [f for f in found if f.field in filled], True
+        self.report.unchanged += 1
+        return entry, [], False
+
+    def _own_runs(self, session: Session) -> list[int]:
+        """The harvest runs of this source (and scope), this one included."""
+        if self._runs is None:
+            self._runs = [
+                run.id for run in session.scalars(select(Run).where(Run.kind == RUN_KIND, Run.id != self.run_id))
+                if (run.summary or {}).get("source") == self.target.source
+                and (run.summary or {}).get("scope") == self.report.scope
+            ]
+        return [*self._runs, self.run_id]
+
+    def _findings_alongside(
+        self, session: Session, alongside: Sequence[tuple[Entry, list[Finding], bool]]
+    ) -> list[tuple[Entry, list[Finding]]]:
+        """The findings of records of datasets other sources brought, written so that this source's own earlier
+        findings on those entries are replaced and nobody else's are touched; a disagreement already reported
+        the same way stays as it is (an unchanged source writes nothing)."""
+        if not alongside:
+            return []
+        runs = self._own_runs(session)
+        ids = [e.id for e, _found, _written in alongside]
+        open_rows = list(session.scalars(select(FindingRow).where(
+            FindingRow.entry_id.in_(ids), FindingRow.stage == HARVEST_STAGE, FindingRow.is_open.is_(True),
+            FindingRow.run_id.in_(runs),
+        )))
+        located: list[tuple[Entry, list[Finding]]] = []
+        for entry, found, written in alongside:
+            mine = [row for row in open_rows if row.entry_id == entry.id]
+            wanted = self._located(entry, found)
+            if not written and {(f.code, f.message) for f in wanted} == {(r.code, r.message) for r in mine}:
+                continue
+            for row in mine:
+                row.is_open = False
+            if wanted:
+                located.append((entry, wanted))
+        return located
 
     # -- the end of a run -------------------------------------------------------------------------------
 

@@ -207,6 +207,16 @@ class Entry(Base):
     )
 
 
+class EntryKey(Base):
+    """A name by which sources know an entry's dataset beyond one source (its IRI, its dct:identifier, a CKAN
+    package id): a second source naming it finds the same entry (one dataset, one entry across sources)."""
+
+    __tablename__ = "entry_keys"
+    city: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+
+
 class EntryVersion(Base):
     """One state of an entry, with where it came from (file and row, harvest source, reviewer)."""
 

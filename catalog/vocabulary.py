@@ -6,7 +6,15 @@ levels, publisher types, and the survey's own short lists (yes/no answers, kind 
 
 A lookup answers with a :class:`Match`: ``exact`` (the value as offered), ``corrected`` (resolved from
 another accepted spelling: the caller records the correction), ``ambiguous`` (several concepts fit:
-never guessed), ``unknown`` or ``empty``.
+never guessed), ``unknown`` or ``empty``. An IRI in the scheme's own namespace or in one it lists as
+``namespaces`` is read by its last part, as a person who knows the vocabulary reads it:
+``…/file-type/WMS`` is the WMS service, ``…/frequency/IRREGULAR`` irregular,
+``http://www.iana.org/assignments/media-types/text/csv`` CSV, ``http://purl.org/cld/freq/daily`` daily.
+
+The older German category scheme (GovData's "Kategorien" of the OGD metadata, ``Transport und Verkehr``,
+``Umwelt und Klima``, ...) is data beside the vocabularies too (``catalog/data/govdata-categories.yaml``):
+:func:`older_categories` reads a category by its name, its label or an IRI ending in either, and gives
+the EU data themes GovData maps it to.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -124,14 +133,19 @@ class Scheme:
     source: str
     concepts: tuple[Concept, ...]
     extra: dict[str, str] = field(default_factory=dict)
+    namespaces: tuple[str, ...] = ()
     _exact: dict[str, Concept] = field(default_factory=dict, repr=False)
     _clean: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _loose: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _by_value: dict[str, Concept] = field(default_factory=dict, repr=False)
     _names: list[tuple[Concept, tuple[str, ...]]] = field(default_factory=list, repr=False)
     _cache: dict[str, Match] = field(default_factory=dict, repr=False)
+    _prefixes: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
+        self._prefixes = tuple(dict.fromkeys(
+            key for key in (_uri_key(n) for n in (self.uri, *self.namespaces) if n) if key
+        ))
         for concept in self.concepts:
             shown = (concept.de, concept.en, concept.survey, concept.code, *concept.aliases)
             self._names.append((concept, tuple(loose_key(n) for n in shown if n)))
@@ -141,7 +155,7 @@ class Scheme:
                     self._exact[canonical] = concept
             # priority 2: the concept's own names; priority 1: accepted other spellings
             names = [(n, 2) for n in (concept.uri, concept.code, concept.de, concept.en, concept.survey) if n]
-            names += [(a, 1) for a in concept.aliases]
+            names += [(a, 1) for a in (*concept.aliases, concept.url) if a]
             for name, priority in names:
                 self._add(self._clean, _uri_key(name) or clean_key(name), concept, priority)
                 self._add(self._loose, loose_key(name), concept, priority)
@@ -218,7 +232,26 @@ class Scheme:
                 return Match(given, "corrected", concept)
             if tied:
                 return Match(given, "ambiguous", None, tied)
+        tail = self._tail(given)
+        if tail:
+            found = self._lookup(tail, False)
+            if found.status in ("exact", "corrected"):
+                return Match(given, "corrected", found.concept)
+            if found.status == "ambiguous":
+                return Match(given, "ambiguous", None, found.candidates)
         return self._near(given) if near else Match(given, "unknown")
+
+    def _tail(self, given: str) -> str | None:
+        """The part of an IRI after one of the scheme's namespaces (``…/file-type/WMS`` -> ``WMS``), or None."""
+        key = _uri_key(given)
+        if not key:
+            return None
+        for prefix in self._prefixes:
+            if key.startswith(prefix) and len(key) > len(prefix) and (prefix.endswith(("#", "/"))
+                                                                      or key[len(prefix)] in "/#"):
+                tail = unquote(key[len(prefix):].lstrip("/#")).strip()
+                return tail or None
+        return None
 
     def _near(self, given: str) -> Match:
         """No accepted spelling fits: list the concepts whose names contain the value (never pick one)."""
@@ -295,7 +328,7 @@ def parse_vocabularies(text: str) -> Vocabularies:
     raw = yaml.safe_load(text)
     schemes = {}
     for name, body in raw.items():
-        extra = {k: str(v) for k, v in body.items() if k not in ("title", "uri", "source", "concepts")}
+        extra = {k: str(v) for k, v in body.items() if k not in ("title", "uri", "source", "concepts", "namespaces")}
         schemes[name] = Scheme(
             name=name,
             title=body["title"],
@@ -303,6 +336,7 @@ def parse_vocabularies(text: str) -> Vocabularies:
             source=body.get("source", ""),
             concepts=_concepts(name, body["concepts"]),
             extra=extra,
+            namespaces=tuple(str(n) for n in body.get("namespaces") or ()),
         )
     return Vocabularies(schemes)
 
@@ -317,3 +351,70 @@ def vocabularies() -> Vocabularies:
 def lookup(scheme: str, text: str | None) -> Match:
     """Shortcut for ``vocabularies().lookup(scheme, text)``."""
     return vocabularies().lookup(scheme, text)
+
+
+# -- the older German category scheme -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    """One category of GovData's older scheme and the EU data themes it stands for (none: GovData maps it
+    to no theme)."""
+
+    key: str
+    label: str
+    themes: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Categories:
+    """GovData's older category scheme with its mapping to EU data themes (:func:`older_categories`)."""
+
+    title: str
+    source: str
+    categories: tuple[Category, ...]
+    _index: dict[str, Category] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for category in self.categories:
+            for name in (category.key, category.label, *category.aliases):
+                self._index[loose_key(name)] = category
+
+    def __iter__(self) -> Iterator[Category]:
+        return iter(self.categories)
+
+    def lookup(self, value: str | None) -> Category | None:
+        """The category a value names: its key (``transport_verkehr``), its label (``Transport und Verkehr``)
+        or an IRI whose last path segment or fragment is one of them; None for anything else."""
+        if not value or not clean_text(value):
+            return None
+        text = clean_text(value)
+        found = self._index.get(loose_key(text))
+        if found is not None or not re.match(r"(?i)^https?://", text):
+            return found
+        parts = urlsplit(text)
+        last = parts.fragment or parts.path.rstrip("/").rsplit("/", 1)[-1]
+        return self._index.get(loose_key(unquote(last))) if last else None
+
+
+def parse_categories(text: str, themes: Scheme) -> Categories:
+    """The older category scheme from the YAML text of its data file; theme codes become theme IRIs."""
+    raw = yaml.safe_load(text)
+    return Categories(
+        title=str(raw["title"]),
+        source=str(raw["source"]),
+        categories=tuple(
+            Category(key=str(row["key"]), label=str(row["label"]),
+                     themes=tuple(themes.by_code(str(code)).value for code in row.get("themes") or ()),
+                     aliases=tuple(str(a) for a in row.get("aliases") or ()))
+            for row in raw["categories"]
+        ),
+    )
+
+
+@cache
+def older_categories() -> Categories:
+    """GovData's older category scheme shipped with the package, mapped to the EU data themes (read once)."""
+    text = resources.files("catalog").joinpath("data/govdata-categories.yaml").read_text(encoding="utf-8")
+    return parse_categories(text, vocabularies()["theme"])

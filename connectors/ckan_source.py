@@ -15,6 +15,12 @@ real portals are messy (München's carries frequencies as ``täglich`` next to E
 ``dl-de-by-2.0`` next to ``dl-by-de/2.0``, e-mails without a domain), and all of it goes through the
 same normalisation as survey answers. Fields come from the package's top level (ckanext-scheming) or
 its extras (plain CKAN, ckanext-dcat), as GovData's ckanext-dcatde reads them (STANDARDS.md).
+
+Packages are read as they are delivered (:mod:`catalog.reading`): a ``result`` that is a list (DKAN), extra
+values written as JSON strings, texts per language as ckanext-fluent writes them (the German one is
+taken), resources without a format (the extension of their URL says it), organisations without a title,
+groups of GovData's older categories (``transport_verkehr``); a value of the wrong kind is a finding,
+never its Python form.
 """
 
 from __future__ import annotations
@@ -31,7 +37,18 @@ from ckanapi.errors import CKANAPIError, NotAuthorized, ServerIncompatibleError
 
 from catalog.harvest import HarvestedRecord, inventur_identifier, machine_date
 from catalog.organisation import City
-from catalog.vocabulary import vocabularies
+from catalog.reading import (
+    Reading,
+    file_type_label,
+    format_of_url,
+    identity_keys,
+    is_language_map,
+    language_value,
+    media_type,
+    text_value,
+    themes,
+)
+from catalog.vocabulary import older_categories, vocabularies
 from connectors.harvest_http import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
@@ -143,12 +160,12 @@ class CkanSource:
             if fl:
                 data["fl"] = fl
             result = self._call("package_search", **data)
-            if not isinstance(result, dict):
+            if not isinstance(result, (dict, list)):
                 raise SourceUnreadable(f"{self.url}: package_search answered no search result")
-            results = [p for p in (result.get("results") or []) if isinstance(p, dict)]
+            results = search_results(result)
             pages += 1
             if most is None:
-                count = result.get("count")
+                count = result.get("count") if isinstance(result, dict) else None
                 most = (int(count) // self.page_size if isinstance(count, int) and count >= 0 else 10_000) + _SPARE_PAGES
             ids = {str(p.get("id")) for p in results}
             if (results and ids <= seen and len(results) >= self.page_size) or pages > most:
@@ -184,19 +201,42 @@ class CkanSource:
         return ids
 
 
+def search_results(result: Any) -> list[dict[str, Any]]:
+    """The packages of a ``package_search`` answer: CKAN's ``{"count", "results"}``, or DKAN's list (of one such
+    object, or of the packages themselves)."""
+    if isinstance(result, list):
+        if len(result) == 1 and isinstance(result[0], dict) and isinstance(result[0].get("results"), list):
+            result = result[0]
+        else:
+            return [p for p in result if isinstance(p, dict) and "results" not in p]
+    if not isinstance(result, dict):
+        return []
+    return [p for p in (result.get("results") or []) if isinstance(p, dict)]
+
+
 # -- mapping a package to a raw record -------------------------------------------------------------------
 
 
 def _present(value: Any) -> bool:
-    return value is not None and value != "" and value != [] and value != "[]"
+    return value is not None and value != "" and value != [] and value != "[]" and value != {}
+
+
+def _json(value: Any) -> Any:
+    """An extra's value: one written as JSON (``["…"]``, ``{"de": …}``, ``"…"``) as what it encodes."""
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{", '"'):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _extras(package: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for extra in package.get("extras") or []:
-        if isinstance(extra, Mapping) and extra.get("key"):
-            out[str(extra["key"])] = extra.get("value")
-    return out
+    """The package's extras by key: CKAN's list of ``{"key", "value"}``, or a mapping (DKAN)."""
+    given = package.get("extras") or []
+    pairs = given.items() if isinstance(given, Mapping) else (
+        (e.get("key"), e.get("value")) for e in given if isinstance(e, Mapping))
+    return {str(key): _json(value) for key, value in pairs if key}
 
 
 def _first(package: Mapping[str, Any], extras: Mapping[str, Any], *keys: str) -> Any:
@@ -210,11 +250,14 @@ def _first(package: Mapping[str, Any], extras: Mapping[str, Any], *keys: str) ->
 
 
 def _as_list(value: Any) -> list[str]:
-    """A list value as CKAN carries it: a list, a JSON list in a string, or one plain string."""
+    """A list value as CKAN carries it: a list, a JSON list in a string, or one plain string (a list per
+    language, as ckanext-fluent writes it, gives the German list)."""
     if value is None:
         return []
+    if is_language_map(value):
+        return _as_list(language_value(value))
     if isinstance(value, (list, tuple)):
-        return [str(v) for v in value if _present(v)]
+        return [str(v) for v in value if _present(v) and not isinstance(v, (Mapping, list))]
     text = str(value).strip()
     if text.startswith("["):
         try:
@@ -232,21 +275,30 @@ def _theme_uris() -> dict[str, str]:
     return {c.code.lower(): c.value for c in vocabularies()["theme"]}
 
 
-def _themes(package: Mapping[str, Any], extras: Mapping[str, Any]) -> str | None:
+def _themes(package: Mapping[str, Any], extras: Mapping[str, Any], reading: Reading) -> str | None:
     """DCAT themes when the package carries them (``theme``), else its groups: a group named after a theme
-    code (``envi``, GovData's convention, so no spelling to correct) is that theme, any other group is
-    read by its title."""
+    code (``envi``, GovData's convention, so no spelling to correct) is that theme, a group of GovData's
+    older categories (``transport_verkehr`` "Transport und Verkehr") is read as that category (by its title
+    where the title names it, so that the correction shows what the portal shows), any other group by its
+    title."""
     given = _as_list(_first(package, extras, "theme", "themes"))
     if given:
-        return "; ".join(given)
+        return "; ".join(themes(given, reading)) or None
     names: list[str] = []
     for group in package.get("groups") or []:
         if not isinstance(group, Mapping):
             continue
         name = str(group.get("name") or "")
-        title = str(group.get("title") or group.get("display_name") or name)
-        names.append(_theme_uris().get(name.lower(), title))
-    return "; ".join(n for n in dict.fromkeys(names) if n) or None
+        title = group.get("title") or group.get("display_name") or name
+        title = str(language_value(title) if is_language_map(title) else title)
+        names.append(_theme_uris().get(name.lower())
+                     or (name if older_category(name) and not older_category(title) else title))
+    return "; ".join(themes([n for n in dict.fromkeys(names) if n], reading)) or None
+
+
+def older_category(name: str) -> bool:
+    """Whether a group name is one of GovData's older categories (``transport_verkehr``)."""
+    return bool(name) and older_categories().lookup(name) is not None
 
 
 def _resources(package: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -259,65 +311,130 @@ def _spatial(value: Any, city: City) -> str | None:
     return "gesamtes Stadtgebiet" if city.geocoding_uri.rstrip("/") in uris else None
 
 
-def _last_updated(package: Mapping[str, Any], extras: Mapping[str, Any]) -> Any:
-    given = _first(package, extras, "modified", "last_updated")
+def _last_updated(package: Mapping[str, Any], extras: Mapping[str, Any], reading: Reading) -> Any:
+    given = text_value("last_updated", _first(package, extras, "modified", "last_updated"), reading)
     if given is not None:
         return machine_date(given)
-    stamps = [str(r["last_modified"]) for r in _resources(package) if _present(r.get("last_modified"))]
+    stamps = [str(r["last_modified"]) for r in _resources(package)
+              if _present(r.get("last_modified")) and isinstance(r.get("last_modified"), str)]
     return machine_date(max(stamps)) if stamps else None
+
+
+def _formats(resources: list[Mapping[str, Any]], reading: Reading) -> list[str]:
+    """The resources' formats: ``format``, else ``mimetype``, else the extension of the resource's URL (a
+    correction: the format was not written, it was read from the file name)."""
+    formats: list[str] = []
+    for resource in resources:
+        given = text_value("formats", resource.get("format"), reading) or text_value(
+            "formats", resource.get("mimetype"), reading)
+        fmt = media_type(given) if given else None
+        if not fmt:
+            url = resource.get("download_url") or resource.get("url")
+            found = format_of_url(url) if isinstance(url, str) else None
+            if found:
+                reading.corrected("formats", str(url), file_type_label(found))
+                fmt = found
+        if fmt and fmt.casefold() not in {f.casefold() for f in formats}:
+            formats.append(fmt)
+    return formats
+
+
+def _organisation(package: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The package's organisation as its name and its title (either may be missing: DKAN, old portals)."""
+    organization = package.get("organization")
+    if isinstance(organization, str):
+        return organization.strip() or None, None
+    if not isinstance(organization, Mapping):
+        return None, None
+    name = organization.get("name")
+    title = organization.get("title") or organization.get("display_name")
+    if is_language_map(title):
+        title = language_value(title)
+    name_text = str(name).strip() if isinstance(name, (str, int)) and str(name).strip() else None
+    title_text = str(title).strip() if isinstance(title, (str, int)) and str(title).strip() else None
+    return name_text or title_text, title_text
+
+
+def _text(package: Mapping[str, Any], key: str, reading: Reading, *names: str) -> str | None:
+    """A text field: its per-language form (ckanext-fluent's ``title_translated``) first, then the field."""
+    for name in names:
+        value = package.get(name)
+        if _present(value):
+            return text_value(key, value, reading)
+    return None
+
+
+def _tags(package: Mapping[str, Any]) -> list[str]:
+    tags = [str(t.get("display_name") or t.get("name")) for t in package.get("tags") or []
+            if isinstance(t, Mapping) and isinstance(t.get("display_name") or t.get("name"), str)]
+    tags += [str(t) for t in package.get("tags") or [] if isinstance(t, str)]
+    if not tags:  # ckanext-fluent's tags per language
+        tags = _as_list(package.get("keywords") or package.get("tags_translated"))
+    return [t for t in dict.fromkeys(tags) if t]
 
 
 def package_record(package: Mapping[str, Any], *, portal: str, city: City) -> HarvestedRecord:
     """The raw record of one CKAN package (field key -> value as the portal says it), with provenance."""
+    reading = Reading()
     extras = _extras(package)
     resources = _resources(package)
     public = not package.get("private")
-    formats: list[str] = []
-    for resource in resources:
-        fmt = str(resource.get("format") or "").strip()
-        if fmt and fmt.casefold() not in {f.casefold() for f in formats}:
-            formats.append(fmt)
+
+    def one(key: str, *names: str) -> str | None:
+        """A single value of the field ``key`` from the package or its extras (``names``)."""
+        return text_value(key, _first(package, extras, *names), reading)
+
     access = next(
-        (str(r.get("access_url") or r.get("url")) for r in resources if _present(r.get("access_url") or r.get("url"))),
+        (str(u) for r in resources for u in (r.get("access_url"), r.get("url"))
+         if isinstance(u, str) and u.strip()),
         None,
     )
-    licence = _first(package, extras, "license_id", "license") or next(
-        (r.get("license") for r in resources if _present(r.get("license"))), None
+    licence = one("license", "license_id", "license") or next(
+        (v for r in resources if (v := text_value("license", r.get("license"), reading))), None
     )
-    attribution = _first(package, extras, "licenseAttributionByText", "attribution") or next(
-        (r.get("licenseAttributionByText") for r in resources if _present(r.get("licenseAttributionByText"))), None
+    attribution = one("attribution", "licenseAttributionByText", "attribution") or next(
+        (v for r in resources if (v := text_value("attribution", r.get("licenseAttributionByText"), reading))), None
     )
-    tags = [str(t.get("display_name") or t.get("name")) for t in package.get("tags") or [] if isinstance(t, Mapping)]
+    formats = _formats(resources, reading)
     raw: dict[str, Any] = {
-        "title": package.get("title") or package.get("name"),
-        "description": package.get("notes"),
-        "theme": _themes(package, extras),
-        "keywords": "; ".join(t for t in tags if t) or None,
-        "contact_name": _first(package, extras, "contact_name", "maintainer", "author"),
-        "contact_email": _first(package, extras, "contact_email", "maintainer_email", "author_email"),
-        "access_rights": _first(package, extras, "access_rights") or ("öffentlich" if public else None),
-        "restriction_reason": _first(package, extras, "restriction_reason"),
+        "title": _text(package, "title", reading, "title_translated", "title")
+        or (None if _present(package.get("title")) else one("title", "name")),
+        "description": _text(package, "description", reading, "notes_translated", "notes", "description"),
+        "theme": _themes(package, extras, reading),
+        "keywords": "; ".join(_tags(package)) or None,
+        "contact_name": one("contact_name", "contact_name", "maintainer", "author"),
+        "contact_email": one("contact_email", "contact_email", "maintainer_email", "author_email"),
+        "access_rights": one("access_rights", "access_rights") or ("öffentlich" if public else None),
+        "restriction_reason": one("restriction_reason", "restriction_reason"),
         "license": licence,
         "attribution": attribution,
         "formats": "; ".join(formats) or None,
-        "access_url": access or package.get("url"),
-        "frequency": _first(package, extras, "frequency", "accrual_periodicity", "update_frequency"),
-        "temporal_start": machine_date(_first(package, extras, "temporal_start", "temporal_coverage_from")),
-        "temporal_end": machine_date(_first(package, extras, "temporal_end", "temporal_coverage_to")),
+        "access_url": access or one("access_url", "url"),
+        "frequency": one("frequency", "frequency", "accrual_periodicity", "update_frequency"),
+        "temporal_start": machine_date(one("temporal_start", "temporal_start", "temporal_coverage_from")),
+        "temporal_end": machine_date(one("temporal_end", "temporal_end", "temporal_coverage_to")),
         "spatial": _spatial(_first(package, extras, "politicalGeocodingURI", "spatial_uri"), city),
-        "last_updated": _last_updated(package, extras),
-        "hvd_category": _first(package, extras, "hvd_category"),
+        "last_updated": _last_updated(package, extras, reading),
+        "hvd_category": one("hvd_category", "hvd_category"),
         # a package on an open portal is published: the department proposed it, by the fact
         "publish_proposal": "ja" if public else None,
     }
-    organization = package.get("organization")
-    org_name = str(organization.get("name")) if isinstance(organization, Mapping) and organization.get("name") else None
+    org_name, org_title = _organisation(package)
     name = str(package.get("name") or package.get("id"))
+    identifier = _first(package, extras, "identifier")
+    identifier = identifier if isinstance(identifier, str) else None
     return HarvestedRecord(
         remote_id=str(package["id"]),
         raw={k: v for k, v in raw.items() if _present(v)},
         remote_modified=str(package.get("metadata_modified") or "") or None,
-        identifier=inventur_identifier(_first(package, extras, "identifier"), city.prefix),
+        identifier=inventur_identifier(identifier, city.prefix),
         organization=org_name,
+        organization_title=org_title,
         link=f"{portal}/dataset/{name}",
+        keys=identity_keys(
+            str(package["id"]), f"{portal}/dataset/{package['id']}",
+            *([f"{portal}/dataset/{package['name']}"] if isinstance(package.get("name"), str) else []),
+            extras.get("uri"), extras.get("guid"), identifier,
+        ),
+        findings=tuple(reading.findings),
     )

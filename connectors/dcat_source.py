@@ -16,13 +16,18 @@ RDF/XML that declares XML entities is refused before it is parsed (no entity exp
 local file, and rdflib itself never fetches anything.
 
 :func:`dataset_records` maps each ``dcat:Dataset`` to the raw record of the survey's fields, as the
-catalog says it; normalisation reads it exactly like a survey answer.
+catalog says it; normalisation reads it exactly like a survey answer. Values are read as a person who
+knows DCAT reads them (:mod:`catalog.reading`): an e-mail written as ``<name@host>``, which the parser
+resolves against the file's location, is the address; a distribution's format comes from ``dct:format``,
+else ``dcat:mediaType``, else the extension of its download URL; a category of GovData's older scheme
+is its EU data theme; a date that is no valid ``xsd:dateTime`` is a finding on its dataset.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +45,15 @@ from rdflib.term import Node
 from catalog.dcat import DCATAP, DCATDE, VCARD
 from catalog.harvest import HarvestedRecord, Skipped, inventur_identifier, machine_date
 from catalog.organisation import City
+from catalog.reading import (
+    Reading,
+    email_in_iri,
+    file_type_label,
+    format_of_url,
+    identity_keys,
+    media_type,
+    themes,
+)
 from connectors.harvest_http import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
@@ -52,6 +66,10 @@ from connectors.harvest_http import (
     SourceUnreadable,
     fetch,
 )
+
+# rdflib logs a Python traceback for every literal it cannot convert (``"2021-01-28 GMT 01:51:03"^^xsd:dateTime``);
+# such a value becomes a finding on its dataset instead (see :func:`_date`).
+logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 SCHEMA = Namespace("http://schema.org/")
@@ -271,7 +289,8 @@ def _pick_literal(values: list[Node]) -> str | None:
             lang = (lit.language or "").split("-")[0].lower() or None
             if lang == wanted and str(lit).strip():
                 return str(lit)
-    return next((str(v) for v in values if str(v).strip()), None)
+    # an IRI is read as its text; a blank node's generated name is no text of the catalog
+    return next((str(v) for v in values if not isinstance(v, BNode) and str(v).strip()), None)
 
 
 def _text(graph: Graph, subject: Node, predicate: URIRef) -> str | None:
@@ -298,24 +317,51 @@ def _terms(graph: Graph, subject: Node, predicate: URIRef) -> list[str]:
     return sorted(out)
 
 
-def _date(graph: Graph, subject: Node, *predicates: URIRef) -> Any:
+def _date(graph: Graph, subject: Node, *predicates: URIRef, key: str, reading: Reading) -> Any:
+    """A date as the catalog gives it. A literal that is not what its datatype says (an ``xsd:dateTime``
+    written ``2021-01-28 GMT 01:51:03``) is read by the ISO date it starts with, with a correction; else it
+    goes to normalisation as text (which reads German dates or reports it)."""
     for predicate in predicates:
         value = _one(graph, subject, predicate)
         if isinstance(value, Literal):
             python = value.toPython()
-            return machine_date(python if not isinstance(python, Literal) else str(python))
+            if not isinstance(python, Literal) and not getattr(value, "ill_typed", False):
+                return machine_date(python)
+            text = str(value).strip()
+            read = machine_date(text[:10]) if value.datatype is not None else machine_date(text)
+            if not isinstance(read, str) and read is not None and value.datatype is not None:
+                reading.corrected(key, text, read.isoformat())
+                return read
+            return text
     return None
 
 
 def _email(graph: Graph, contact: Node) -> str | None:
+    """The contact's address: ``mailto:`` is how RDF writes an e-mail address, not a spelling to correct; an
+    address written as a relative IRI (``<name@host>``) is the address, not a file next to the catalog."""
     value = _one(graph, contact, VCARD.hasEmail)
     if isinstance(value, BNode):
         value = _one(graph, value, VCARD.value) or value
-    if value is None:
+    if value is None or isinstance(value, BNode):
         return None
     text = str(value).strip()
-    # mailto: is how RDF writes an e-mail address, not a spelling to correct
-    return text[len("mailto:"):] if text.lower().startswith("mailto:") else text
+    if isinstance(value, URIRef) or text.lower().startswith("mailto:"):
+        return email_in_iri(text) or text
+    return text
+
+
+def _formats(graph: Graph, distribution: Node, reading: Reading) -> list[str]:
+    """A distribution's formats: ``dct:format``, else ``dcat:mediaType``, else the extension of its download
+    URL (a correction: the format was not written, it was read from the file name)."""
+    given = _terms(graph, distribution, DCTERMS.format) or _terms(graph, distribution, DCAT.mediaType)
+    if given:
+        return [media_type(value) for value in given]
+    for url in _objects(graph, distribution, DCAT.downloadURL):
+        found = format_of_url(str(url))
+        if found:
+            reading.corrected("formats", str(url), file_type_label(found))
+            return [found]
+    return []
 
 
 def _distributions(graph: Graph, dataset: Node) -> list[Node]:
@@ -336,6 +382,7 @@ def _publisher(graph: Graph, dataset: Node) -> str | None:
 
 def dataset_record(graph: Graph, dataset: Node, *, city: City, remote_id: str) -> HarvestedRecord:
     """The raw record of one ``dcat:Dataset`` (field key -> value as the catalog says it)."""
+    reading = Reading()
     distributions = _distributions(graph, dataset)
     contact = _one(graph, dataset, DCAT.contactPoint)
     licences = [v for d in distributions for v in _terms(graph, d, DCTERMS.license)] or _terms(graph, dataset, DCTERMS.license)
@@ -344,7 +391,7 @@ def dataset_record(graph: Graph, dataset: Node, *, city: City, remote_id: str) -
     ) or _text(graph, dataset, DCATDE.licenseAttributionByText)
     formats: list[str] = []
     for dist in distributions:
-        for fmt in _terms(graph, dist, DCTERMS.format):
+        for fmt in _formats(graph, dist, reading):
             if fmt not in formats:
                 formats.append(fmt)
     access = next(
@@ -356,7 +403,7 @@ def dataset_record(graph: Graph, dataset: Node, *, city: City, remote_id: str) -
     raw: dict[str, Any] = {
         "title": _text(graph, dataset, DCTERMS.title),
         "description": _text(graph, dataset, DCTERMS.description),
-        "theme": "; ".join(_terms(graph, dataset, DCAT.theme)) or None,
+        "theme": "; ".join(themes(_terms(graph, dataset, DCAT.theme), reading)) or None,
         "keywords": "; ".join(sorted(set(keywords))) or None,
         "contact_name": _text(graph, contact, VCARD.fn) if contact is not None else None,
         "contact_email": _email(graph, contact) if contact is not None else None,
@@ -366,22 +413,25 @@ def dataset_record(graph: Graph, dataset: Node, *, city: City, remote_id: str) -
         "formats": "; ".join(formats) or None,
         "access_url": access,
         "frequency": next(iter(_terms(graph, dataset, DCTERMS.accrualPeriodicity)), None),
-        "temporal_start": _date(graph, temporal, DCAT.startDate, SCHEMA.startDate, SCHEMA_S.startDate)
-        if temporal is not None else None,
-        "temporal_end": _date(graph, temporal, DCAT.endDate, SCHEMA.endDate, SCHEMA_S.endDate)
-        if temporal is not None else None,
+        "temporal_start": _date(graph, temporal, DCAT.startDate, SCHEMA.startDate, SCHEMA_S.startDate,
+                                key="temporal_start", reading=reading) if temporal is not None else None,
+        "temporal_end": _date(graph, temporal, DCAT.endDate, SCHEMA.endDate, SCHEMA_S.endDate,
+                              key="temporal_end", reading=reading) if temporal is not None else None,
         "spatial": _spatial(graph, dataset, city),
-        "last_updated": _date(graph, dataset, DCTERMS.modified),
+        "last_updated": _date(graph, dataset, DCTERMS.modified, key="last_updated", reading=reading),
         "hvd_category": next(iter(_terms(graph, dataset, DCATAP.hvdCategory)), None),
     }
     modified = _one(graph, dataset, DCTERMS.modified)
+    identifier = _text(graph, dataset, DCTERMS.identifier)
     return HarvestedRecord(
         remote_id=remote_id,
         raw={k: v for k, v in raw.items() if v not in (None, "")},
         remote_modified=str(modified) if modified is not None else None,
-        identifier=inventur_identifier(_text(graph, dataset, DCTERMS.identifier), city.prefix),
+        identifier=inventur_identifier(identifier, city.prefix),
         organization=_publisher(graph, dataset),
         link=remote_id if remote_id.startswith(("http://", "https://")) else None,
+        keys=identity_keys(str(dataset) if isinstance(dataset, URIRef) else None, identifier),
+        findings=tuple(reading.findings),
     )
 
 

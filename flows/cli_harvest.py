@@ -37,24 +37,32 @@ def _guarded(call: Callable[[], T]) -> T:
 
 
 def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
+    """The harvest report: per source what was read, created, updated, unchanged, merged and gone, then each
+    source's findings by code with a few examples (or the summary as JSON)."""
     if fmt == "json":
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
         from flows.cli import _table
+        from flows.steps_harvest import REPORT_COLUMNS, example_text, findings_by_code, report_rows
 
         rows = [
-            (s["name"] or s["source"], f"{s['kind']} {s['city']}", s["records"], s["created"], s["updated"],
-             s["unchanged"], len(s["gone"]), s["skipped"], sum(s["findings"].values()))
+            (s["name"] or s["source"], f"{s['kind']} {s['city']}", *report_rows(s), sum(s["findings"].values()))
             for s in summary["sources"]
         ]
-        _table(app, "harvest", ["source", "kind", "read", "new", "changed", "same", "gone", "skipped", "findings"], rows)
+        _table(app, "harvest", ["source", "kind", *(en for _k, en, _de in REPORT_COLUMNS), "findings"], rows)
         for s in summary["sources"]:
             label = markup(s["name"] or s["source"])
             if s["merged"]:
-                app.console.print(f"{label}: {s['merged']} records met a survey answer ({s['conflicts']} conflicting "
-                                  "values kept from the survey)")
+                app.console.print(f"{label}: {s['merged']} records of datasets already in the inventory (from the "
+                                  f"survey or another source); {s['conflicts']} survey answers kept over the "
+                                  f"source's values; {s.get('duplicates', 0)} records disagree with another source")
             if not s["complete"]:
                 app.console.print(f"{label}: not read completely, nothing marked gone (see the findings)")
+            grouped = findings_by_code(s)
+            if grouped:
+                _table(app, f"findings of {label}", ["code", "count", "examples"],
+                       ((code, count, "\n".join(example_text(e) for e in examples))
+                        for code, count, examples in grouped))
         for s in summary["sources"]:
             if s["gone"]:
                 app.console.print(f"gone from {markup(s['name'] or s['source'])}: {markup(', '.join(s['gone']))}")

@@ -255,12 +255,16 @@ def harvest_sources(names: list[str] | None = None, due_only: bool = True, full:
         except Exception as exc:  # one source's failure is reported, the others still run
             failed[config.name] = str(exc)
             get_run_logger().error(f"{config.name}: {exc}")
-    changed = any((s.get("created") or 0) + (s.get("updated") or 0) + (s.get("gone") or 0) for s in done.values())
+    changed = any((s.get("created") or 0) + (s.get("updated") or 0) + len(s.get("gone") or []) for s in done.values())
     validation = validate_task(services, None, True) if changed else {}
     rows = [{"Quelle": n, **{k: v for k, v in s.items() if isinstance(v, (int, str))}} for n, s in done.items()]
     rows += [{"Quelle": n, "Fehler": e} for n, e in failed.items()]
     if rows:
         create_table_artifact(key="harvest-summary", table=rows, description="Harvest der konfigurierten Quellen")
+        from flows.steps_harvest import report_markdown
+
+        create_markdown_artifact(key="harvest-report", markdown=report_markdown(
+            {"sources": list(done.values()), "failed": [{"name": n, "error": e} for n, e in failed.items()]}))
     services.close()
     return {"sources": done, "failed": failed, "validation": validation}
 

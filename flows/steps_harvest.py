@@ -4,6 +4,9 @@ The CLI commands call them directly and the Prefect flows wrap them as tasks. Ea
 connector from the settings (timeouts), feeds its records to :class:`catalog.harvest.Harvest`, and
 validates the inventory afterwards when the harvest changed it. Every step returns the same summary:
 ``{"sources": [run summary, ...], "failed": [{"name", "error", "exit"}, ...], "validation": {...} | None}``.
+:func:`report_rows` and :func:`report_markdown` turn it into the harvest report a team acts on: per source
+what was read, created, updated, unchanged, merged and gone, and its findings grouped by code with a few
+examples each (the CLI's table, the flow's Prefect artifact).
 """
 
 from __future__ import annotations
@@ -58,10 +61,74 @@ def _bounds(services: Services, what: str) -> dict[str, Any]:
     return {"limits": limits, "deadline": Deadline(settings.harvest_deadline, what=f"the harvest of {shown}")}
 
 
+# The report's figures per source: (summary key, English heading, German heading).
+REPORT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("records", "read", "gelesen"),
+    ("created", "created", "neu"),
+    ("updated", "updated", "geändert"),
+    ("unchanged", "unchanged", "unverändert"),
+    ("merged", "merged", "zusammengeführt"),
+    ("gone", "gone", "entfernt"),
+    ("skipped", "skipped", "übersprungen"),
+)
+
+
+def report_rows(source: Mapping[str, Any]) -> list[int]:
+    """A source's figures in the order of :data:`REPORT_COLUMNS` (``gone`` as a count)."""
+    return [len(source[key]) if isinstance(source.get(key), list) else int(source.get(key) or 0)
+            for key, _en, _de in REPORT_COLUMNS]
+
+
+def findings_by_code(source: Mapping[str, Any]) -> list[tuple[str, int, list[dict[str, Any]]]]:
+    """A source's findings as (code, count, examples), the most frequent code first."""
+    counts: Mapping[str, int] = source.get("findings") or {}
+    examples: Mapping[str, list[dict[str, Any]]] = source.get("examples") or {}
+    return [(code, count, list(examples.get(code) or []))
+            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def example_text(example: Mapping[str, Any], *, lang: str = "en") -> str:
+    """One example finding as a line: where (identifier and title, else the record's address) and what."""
+    where = " ".join(p for p in (example.get("identifier"), f"„{example['title']}“" if example.get("title") else None)
+                     if p) or str(example.get("file") or "")
+    message = example.get("message_en" if lang == "en" else "message") or ""
+    return f"{where}: {message}" if where else str(message)
+
+
+def report_markdown(summary: Mapping[str, Any]) -> str:
+    """The harvest report as Markdown for the Prefect UI (German, for the cities' open-data teams)."""
+    lines = ["# Harvest", ""]
+    sources = list(summary.get("sources") or [])
+    if sources:
+        lines += ["| Quelle | " + " | ".join(de for _k, _en, de in REPORT_COLUMNS) + " | Befunde |",
+                  "|---|" + "---:|" * (len(REPORT_COLUMNS) + 1)]
+        for source in sources:
+            label = str(source.get("name") or source.get("source")).replace("|", "\\|")
+            figures = [*report_rows(source), sum((source.get("findings") or {}).values())]
+            lines.append(f"| {label} | " + " | ".join(str(f) for f in figures) + " |")
+    for failure in summary.get("failed") or []:
+        lines += ["", f"**{failure.get('name')}: fehlgeschlagen.** {failure.get('error')}"]
+    for source in sources:
+        grouped = findings_by_code(source)
+        notes = []
+        if not source.get("complete", True):
+            notes.append("Nicht vollständig gelesen: nichts wurde als entfernt markiert.")
+        if source.get("duplicates"):
+            notes.append(f"{source['duplicates']} Datensätze stimmen nicht mit derselben Quelle eines anderen "
+                         "Katalogs überein (duplicate-across-sources).")
+        if not grouped and not notes:
+            continue
+        lines += ["", f"## {source.get('name') or source.get('source')}", "", *notes]
+        for code, count, examples in grouped:
+            lines += ["", f"**{code}** ({count})"]
+            lines += [f"- {example_text(e, lang='de')}" for e in examples]
+    return "\n".join(lines) + "\n"
+
+
 def _said(report: HarvestReport, progress: Progress) -> HarvestReport:
     progress(
         f"{report.name or report.source}: {report.records} read, {report.created} new, {report.updated} changed, "
-        f"{report.unchanged} unchanged, {len(report.gone)} gone, {report.skipped} skipped"
+        f"{report.unchanged} unchanged, {report.merged} merged, {len(report.gone)} gone, {report.skipped} skipped"
         + ("" if report.complete else " (incomplete read: nothing marked gone)")
     )
     return report

@@ -256,7 +256,11 @@ def test_package_record_of_a_scheming_portal() -> None:
     raw = record.raw
     assert raw["frequency"] == f"{EU}frequency/IRREG" and raw["license"] == "dl-de-by-2.0"
     assert raw["contact_email"] == "wahlamt.kvr@muenchen" and raw["spatial"] == "gesamtes Stadtgebiet"
-    assert raw["theme"] == "Politik und Wahlen" and raw["formats"] == "SHP"  # "shp" is the same format
+    assert raw["formats"] == "SHP"  # "shp" is the same format
+    # München's group "Politik und Wahlen" is one of GovData's older categories: the EU theme GovData maps it to
+    assert raw["theme"] == f"{EU}data-theme/GOVE"
+    assert [(f.code, f.params["before"], f.params["after"]) for f in record.findings] == [
+        ("value-corrected", "Politik und Wahlen", "Regierung und öffentlicher Sektor")]
     assert str(raw["temporal_start"]) == "2017-09-24" and str(raw["last_updated"]) == "2025-02-04"
     assert "hvd_category" not in raw  # empty on the portal: no value
     assert record.identifier is None

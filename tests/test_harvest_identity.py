@@ -281,3 +281,30 @@ def test_helpers() -> None:
     assert merged["title"] == "A" and merged["keywords"] == ["x"] and filled == {"keywords"} and conflicts == ["title"]
     assert inventur_identifier(" m-kvr-00017 ", "M") == "M-KVR-00017"
     assert inventur_identifier("muc-123", "M") is None
+
+
+def test_one_dataset_from_two_sources_is_one_entry(store: Store) -> None:
+    """A second source's record of a dataset (same IRI or identifier) fills the entry's gaps or is reported
+    as disagreeing; the entry stays with its first source (entry_keys and the carried fills, on both stores)."""
+    iri = "https://opendata.muenchen.de/dataset/parken"
+
+    def keyed(remote_id: str, **raw: Any) -> HarvestedRecord:
+        made = record(remote_id, **{"title": "Parkflächen", **raw})
+        return HarvestedRecord(made.remote_id, made.raw, made.remote_modified, organization=made.organization,
+                               link=made.link, keys=(iri, "parken-muenchen-2024"))
+
+    portal, catalog = target(), target(source="https://geoportal.muenchen.de/csw", kind="dcat")
+    assert harvest_records(store, ORG, portal, [[keyed("pkg", keywords=None)]], today=TODAY).created == 1
+    filled = harvest_records(store, ORG, catalog, [[keyed("csw-1", keywords="Parken; Carsharing")]], today=TODAY)
+    assert (filled.created, filled.merged, filled.updated, filled.duplicates) == (0, 1, 1, 0)
+    entry = entry_by_remote(store, "pkg")
+    assert entry.keywords == ["Parken", "Carsharing"] and entry.remote_source == SOURCE
+    assert harvest_records(store, ORG, portal, [[keyed("pkg", keywords=None)]], today=TODAY).unchanged == 1
+    assert entry_by_remote(store, "pkg").keywords == ["Parken", "Carsharing"]
+    versions = count(store, EntryVersion)
+    apart = harvest_records(store, ORG, catalog, [[keyed("csw-1", keywords="Parken; Carsharing", frequency="jährlich")]],
+                            today=TODAY)
+    assert (apart.duplicates, apart.updated) == (1, 0) and count(store, EntryVersion) == versions
+    assert codes(store, entry).count("duplicate-across-sources") == 1
+    assert entry_by_remote(store, "pkg").frequency == EU + "frequency/DAILY"
+    assert count(store, Entry) == 1

@@ -111,7 +111,7 @@ def test_harvest_flow_runs_due_sources(pipeline_env: Path, monkeypatch: pytest.M
     forced = harvest_sources(due_only=False, names=["katalog"])
     assert forced["sources"]["katalog"]["created"] == 0 and forced["sources"]["katalog"]["updated"] == 0
     assert _count(pipeline_env, Entry) == created
-    assert "harvest-summary" in _artifact_keys()
+    assert "harvest-summary" in _artifact_keys() and "harvest-report" in _artifact_keys()
 
 
 @pytest.mark.portal
