@@ -19,6 +19,7 @@ from portal_support import GROUPS, LICENSES
 from flows.settings import Settings
 from portal.ckan_site import CKAN_VERSION, SERVER_DISTRIBUTION, SERVER_VERSION, solr_schema
 from portal.errors import PortalError
+from portal.extensions import extensions
 from portal.layout import default_base_dir
 from portal.local import COMPONENTS, PortalInfo, status, up
 from portal.processes import find_processes, free_port
@@ -124,6 +125,7 @@ def broken_ckan(portal: PortalInfo, tmp_path: Path) -> Path:
         script.write_text("#!/bin/sh\necho 'this environment is broken' >&2\nexit 1\n")
         script.chmod(0o755)
     (venv / ".inventur-ckan").write_text(CKAN_VERSION + "\n")
+    (venv / ".inventur-extensions").write_text(json.dumps([e.key for e in extensions(None)]))  # and its extensions
     return venv
 
 
