@@ -450,6 +450,11 @@ def _shown(values: tuple[str, ...]) -> str:
     return "; ".join(v if len(v) < 200 else v[:197] + "…" for v in values[:_SHOWN]) + more
 
 
+def profile_name(profile: str) -> str:
+    """How people read a profile a verification ran: ``DCAT-AP.de 3.0``, ``DCAT-AP HVD``."""
+    return "DCAT-AP HVD" if profile == "hvd" else f"DCAT-AP.de {profile}"
+
+
 def verification_findings(
     check: DatasetCheck, *, portal: str, city: str | None, department: str | None
 ) -> list[Finding]:
@@ -473,7 +478,7 @@ def verification_findings(
             continue
         seen.add(key)
         out.append(finding(
-            "portal-dcat-violation", value=result.value, profile=profile,
+            "portal-dcat-violation", value=result.value, profile=profile_name(profile),
             message=result.message, path=result.path or "", rule=result.rule, portal=portal,
         ).at(**where, field=_FIELD_OF.get(result.path or "")))
     return out

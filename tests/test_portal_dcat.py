@@ -245,6 +245,7 @@ def campaign(dcat_portal: PortalInfo, dcat_material: Path,
         ckan_url=dcat_portal.url, ckan_token=SecretStr(dcat_portal.token), ckan_url_muenchen=None,
         ckan_url_augsburg=None, ckan_url_nuernberg=None, ckan_token_muenchen=None, ckan_token_augsburg=None,
         ckan_token_nuernberg=None, http_timeout=60.0, publish_concurrency=4, shapes_dir=dcat_material,
+        hvd_shapes_dir=hvd_shapes_dir(),
     )
     organisation = load_organisation(departments)
     word = "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
@@ -336,6 +337,7 @@ def run_cli(campaign: Campaign, *args: str, env: dict[str, str] | None = None) -
     environment.update(INVENTUR_DATABASE_URL=settings.database_url, INVENTUR_DATA_DIR=str(settings.data_dir),
                        INVENTUR_DEPARTMENTS_FILE=str(settings.departments_file), INVENTUR_CKAN_URL=campaign.portal.url,
                        INVENTUR_SHAPES_DIR=str(settings.shapes_folder()),
+                       INVENTUR_HVD_SHAPES_DIR=str(settings.hvd_shapes_dir or ""),
                        INVENTUR_CKAN_TOKEN=campaign.portal.token, DO_NOT_TRACK="1", **(env or {}))
     return subprocess.run([sys.executable, "-m", "flows", *args], env=environment, cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
@@ -428,7 +430,8 @@ def test_the_portals_dcat_is_what_we_publish(campaign: Campaign, first: PublishS
     [portal] = first.portals
     verification = portal.verification
     assert verification is not None and verification.ok, verification.as_record() if verification else None
-    assert verification.datasets == len(campaign.kinds) + FILLERS and verification.profiles == ["2.0", "3.0"]
+    assert verification.datasets == len(campaign.kinds) + FILLERS
+    assert verification.profiles == ["2.0", "3.0", "hvd"]  # the High-Value Datasets also with the HVD shapes
     assert verification.upstream == {"dcat-end-only-period (3.0)": 1}
 
     # what GovData reads of some kinds, in detail
