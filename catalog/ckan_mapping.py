@@ -70,7 +70,8 @@ CATALOG_PUBLISHER = "Kooperation München, Augsburg, Nürnberg"
 def portal_settings() -> dict[str, str]:
     """CKAN settings of a portal that publishes the inventory: German interface, and the catalog node of its
     DCAT endpoint (title, description, publisher, language, theme taxonomy) equal to the DCAT-AP.de export.
-    The publisher and language keys are read by ckanext-inventur's ``inventur_catalog`` profile."""
+    The ``ckanext.inventur.*`` keys are read by ckanext-inventur's ``inventur_catalog`` profile (the HVD
+    category scheme: what it names as the scheme of an HVD dataset's categories, as the export does)."""
     from catalog import dcat
 
     return {
@@ -82,6 +83,7 @@ def portal_settings() -> dict[str, str]:
         "ckanext.inventur.catalog_publisher_type": str(dcat.LOCAL_AUTHORITY),
         "ckanext.inventur.catalog_language": str(dcat.LANGUAGE_DEU),
         "ckanext.inventur.catalog_theme_taxonomy": str(dcat.DATA_THEME_SCHEME),
+        "ckanext.inventur.hvd_category_scheme": vocabularies()["hvd_category"].uri or "",
     }
 
 
@@ -226,6 +228,10 @@ def package_of(record: Mapping[str, Any], organisation: Organisation, *, base_ur
     municipality IRI (``spatial_uri`` is written only together with ``spatial_text``), no ``maintainer``
     (it would become the deprecated ``dcatde:maintainer``; ``maintainer_email`` stays for CKAN's check of the
     address), stable resource ids and every resource key, so that CKAN guesses no format or media type.
+    The resources are the export's distributions (:func:`catalog.dcat.entry_access`): with the bulk download
+    as ``download_url``, the HVD legislation as ``applicable_legislation``, and on the resources of the
+    entry's API its data service as ckanext-dcat reads it (``access_services``, see :func:`_access_service`);
+    addresses encoded as the export writes them (:func:`catalog.dcat.iri_text`).
     Without ``base_uri`` the package has none of our IRIs (CKAN's uuids name dataset and distributions).
 
     ``record`` is an export record (``inventory.entry_record``) plus ``issued`` and ``modified``. Which
@@ -268,6 +274,7 @@ def package_of(record: Mapping[str, Any], organisation: Organisation, *, base_ur
     hvd = record_text(record, "hvd_category")
     legislation = vocabularies()["hvd_category"].extra.get("applicable_legislation") if hvd else None
     groups = _group_names()
+    publisher = str(dcat.publisher_uri(base_uri, city.key)) if base_uri else None
 
     extras = _extras([
         ("uri", dataset),
@@ -287,7 +294,7 @@ def package_of(record: Mapping[str, Any], organisation: Organisation, *, base_ur
         ("contact_email", contact_email),
         ("contact_url", city.homepage if not contact_email else None),
         ("publisher_name", city.name),
-        ("publisher_uri", str(dcat.publisher_uri(base_uri, city.key)) if base_uri else None),
+        ("publisher_uri", publisher),
         ("publisher_type", city.publisher_type),
         ("publisher_url", city.homepage),
         ("access_rights", record_text(record, "access_rights")),
@@ -303,13 +310,14 @@ def package_of(record: Mapping[str, Any], organisation: Organisation, *, base_ur
         "owner_org": organisation_name(department),
         "private": False,
         "license_id": licence,
-        "url": record_text(record, "landing_page") or "",
+        "url": dcat.iri_text(record_text(record, "landing_page") or ""),
         "maintainer_email": contact_email or "",
         "tags": package_tags(record_list(record, "keywords")),
         "groups": [{"name": name} for name in dict.fromkeys(group_name(t) for t in record_list(record, "theme"))
                    if name in groups],
         "extras": extras,
-        "resources": _resources(record, identifier, dataset, title, licence, attribution, legislation),
+        "resources": _resources(record, identifier, dataset, licence, attribution, legislation, _access_service(
+            record, city, dataset, licence, (contact_name, contact_email), hvd, legislation, publisher)),
     }
     package["extras"].append({"key": HASH_EXTRA, "value": package_hash(package)})
     return package
@@ -327,41 +335,33 @@ def resource_id(identifier: str, code: str) -> str:
 
 
 def _resources(
-    record: Mapping[str, Any], identifier: str, dataset: str | None, title: str, licence: str,
-    attribution: str | None, legislation: str | None,
+    record: Mapping[str, Any], identifier: str, dataset: str | None, licence: str, attribution: str | None,
+    legislation: str | None, service: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    """One resource per format (one without format when none is known), each with the licence, and every
-    key the profiles read, empty where there is nothing to say (CKAN then guesses nothing)."""
+    """The entry's distributions as the export plans them (:func:`catalog.dcat.entry_access`), each with
+    the licence and every key the profiles read, empty where there is nothing to say (CKAN then guesses
+    nothing); the resources of the entry's API carry its data service (``access_services``)."""
     from catalog import dcat
 
-    access = record_text(record, "access_url") or record_text(record, "landing_page") or ""
     changed = _iso(record.get("last_updated") or record.get("modified"))
     issued = _iso(record.get("issued"))
-    scheme = vocabularies()["file_type"]
-    formats: list[tuple[str, str, str]] = []  # (code, format IRI, label)
-    for value in record_list(record, "formats"):
-        concept = scheme.get(value)
-        code = concept.code if concept else value.rstrip("/").rsplit("/", 1)[-1]
-        formats.append((code, value, concept.de if concept else code))
-    if not formats:
-        formats.append(("", "", ""))
     resources = []
-    for code, format_iri, label in formats:
-        mimetype = dcat.media_type(code) if code else None
+    for planned in dcat.entry_access(record).distributions:
         resource: dict[str, Any] = {
-            "id": resource_id(identifier, code),
-            "name": f"{title} ({label})" if label else title,
+            "id": resource_id(identifier, planned.code),
+            "name": planned.title,
             "description": "",
-            "url": access,
-            "access_url": access,
-            "format": format_iri,
-            "mimetype": dcat.MEDIA_TYPE_BASE + mimetype if mimetype else "",
+            # addresses encoded as the export writes them (ckanext-dcat then leaves them as they are)
+            "url": dcat.iri_text(planned.download_url or planned.access_url),  # what a visitor's button opens
+            "access_url": dcat.iri_text(planned.access_url),
+            "format": planned.format or "",
+            "mimetype": planned.media_type or "",
             "license": licence,
         }
         if dataset:
-            resource["uri"] = str(dcat.distribution_uri(dataset, code))
-        if code and dcat.is_download_url(access, code):
-            resource["download_url"] = access
+            resource["uri"] = str(dcat.distribution_uri(dataset, planned.code))
+        if planned.download_url:
+            resource["download_url"] = dcat.iri_text(planned.download_url)
         if attribution:
             resource["licenseAttributionByText"] = attribution
         if issued:
@@ -370,8 +370,56 @@ def _resources(
             resource["modified"] = changed
         if legislation:
             resource["applicable_legislation"] = legislation
+        if planned.service and service is not None:
+            resource["access_services"] = json.dumps([service], ensure_ascii=False, sort_keys=True)
         resources.append(resource)
     return resources
+
+
+def _access_service(
+    record: Mapping[str, Any], city: City, dataset: str | None, licence: str, contact: tuple[str, str | None],
+    hvd: str | None, legislation: str | None, publisher: str | None,
+) -> dict[str, Any] | None:
+    """The entry's data service as an access service of ckanext-dcat (a resource's ``access_services``):
+    the keys its DCAT-AP 2 profile writes (``uri``, ``title``, ``description``, ``endpoint_url``,
+    ``endpoint_description``, ``serves_dataset``, ``license``, ``access_rights``), and those ckanext-dcat
+    2.3.0 does not write, which ckanext-inventur's profile ``inventur_catalog`` writes (``documentation`` as
+    ``foaf:page``, ``conforms_to``, ``contact``, ``publisher``, ``hvd_category``, ``applicable_legislation``;
+    named as later versions of ckanext-dcat name them where they have them). None without a service."""
+    from catalog import dcat
+
+    planned = dcat.entry_access(record).service
+    if planned is None:
+        return None
+    node = str(dcat.data_service_uri(dataset)) if dataset else None
+    name, email = contact
+    service: dict[str, Any] = {
+        "title": planned.title,
+        "description": planned.description,
+        "endpoint_url": [dcat.iri_text(planned.endpoint)],
+        "license": licence,
+        "contact": {k: v for k, v in (("uri", f"{node}#contact" if node else None), ("name", name),
+                                      ("email", email), ("url", None if email else city.homepage)) if v},
+        "publisher": {k: v for k, v in (("uri", publisher), ("name", city.name), ("type", city.publisher_type),
+                                        ("url", city.homepage)) if v},
+    }
+    if node:
+        service["uri"] = node
+        service["serves_dataset"] = [dataset]
+    access_rights = record_text(record, "access_rights")
+    if access_rights:
+        service["access_rights"] = access_rights
+    if planned.documentation:
+        page = dcat.iri_text(planned.documentation)
+        service["endpoint_description"] = page
+        service["documentation"] = [page]
+    if planned.standard:
+        service["conforms_to"] = [planned.standard]
+    if hvd:
+        service["hvd_category"] = [hvd]
+        if legislation:
+            service["applicable_legislation"] = [legislation]
+    return service
 
 
 def package_hash(package: Mapping[str, Any]) -> str:

@@ -8,7 +8,10 @@ for both profiles GovData checks against: DCAT-AP.de 2.0 with the Konventionen, 
 - The city is the publisher (``foaf:Organization``, ``dct:type`` LocalAuthority) and the one
   ``dcatde:contributorID``; its municipality key is the political geocoding.
 - One ``dcat:Distribution`` per format, IRI ``<dataset>/distribution/<FORMAT-CODE>``; licence and
-  attribution text sit on every distribution, as GovData reads them from there.
+  attribution text sit on every distribution, as GovData reads them from there. The bulk download and the
+  API add to them (:func:`entry_access`, the one plan the CKAN package mapping writes too); the API is a
+  ``dcat:DataService`` ``<dataset>/dataservice``.
+- Addresses are percent-encoded as ckanext-dcat writes them in the portal's DCAT (:func:`iri_text`).
 
 An entry without an access URL but with a landing page gets the landing page as ``dcat:accessURL`` (DCAT
 allows it: the page gives access to the data). What cannot become a valid dataset is left out and reported
@@ -22,7 +25,6 @@ an entry with personal data (STANDARDS.md: never published). Choosing which entr
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -192,12 +194,24 @@ class _EntryError(ValueError):
     """A value of an entry that breaks the export contract (not a URI where a URI must be, a bad date)."""
 
 
+# What stays as it is in an address the export writes; everything else is percent-encoded: what an IRI does
+# not allow, letters beyond ASCII, and the characters ckanext-dcat encodes in every address it writes
+# (``CleanedURIRef``: ``!$'()*,;[]`` among them), so that an address (a WMS with ``LAYERS=a,b``, a file
+# named ``Bäume.csv``) is the same IRI in the export and in the portal's DCAT.
+_IRI_SAFE = ":/?#@&+=%~"
+
+
+def iri_text(value: str) -> str:
+    """An address as both paths write it (see ``_IRI_SAFE``); what is encoded already stays as it is."""
+    return quote(value.strip(), safe=_IRI_SAFE)
+
+
 def _iri(value: str, field_name: str) -> URIRef:
-    """A URL or URI as an IRI; characters that are not allowed in an IRI are percent-encoded."""
+    """A URL or URI as an IRI, percent-encoded as :func:`iri_text` does."""
     text = value.strip()
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S", text):
         raise _EntryError(f"{field_name} is not an absolute URI: {value!r}")
-    return URIRef(quote(text, safe=":/?#[]@!$&'()*+,;=%~"))
+    return URIRef(iri_text(text))
 
 
 def _date_literal(value: Any, field_name: str) -> RdfLiteral:
@@ -352,11 +366,13 @@ def capabilities_url(endpoint: str, kind: Concept | None) -> str | None:
     return f"{endpoint.rstrip('&')}{joiner}SERVICE={kind.code}&REQUEST=GetCapabilities"
 
 
-def data_service_uri(base_uri: str, endpoint: str) -> URIRef:
-    """The stable IRI of the data service at ``endpoint``: ``<base>/dataservice/<hash of the endpoint URL>``
-    (one service however many datasets it serves; the IRI changes only when the endpoint does)."""
-    digest = hashlib.sha256(endpoint.strip().encode("utf-8")).hexdigest()[:16]
-    return URIRef(f"{_base(base_uri)}/dataservice/{digest}")
+def data_service_uri(dataset: str) -> URIRef:
+    """The IRI of the data service (API) of a dataset: ``<dataset>/dataservice``.
+
+    One service description per dataset, as the portal's DCAT can carry it (ckanext-dcat keeps an access
+    service on the resource of a package): two datasets served by the same endpoint have two descriptions
+    with the same ``dcat:endpointURL``, each with its own licence and contact point."""
+    return URIRef(f"{dataset}/dataservice")
 
 
 def _extension_code(url: str) -> str | None:
@@ -371,6 +387,114 @@ def _extension_code(url: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PlannedDistribution:
+    """One distribution of an entry, as both the DCAT-AP.de export and the CKAN package write it.
+
+    ``code`` is the last segment of its IRI (the format code; ``data`` for the one distribution of an entry
+    without a format, ``download`` / ``api`` for a bulk download or an API of no known format). ``service``
+    marks the distribution of the entry's API: its access URL is the endpoint, and it points to the entry's
+    data service (when it has one, see :class:`PlannedService`)."""
+
+    code: str
+    title: str
+    access_url: str
+    format: str | None = None  # the EU file-type IRI
+    media_type: str | None = None  # the IANA media-type IRI
+    download_url: str | None = None
+    service: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedService:
+    """The entry's API as a ``dcat:DataService``: endpoint, its description (``dcat:endpointDescription`` and
+    ``foaf:page``: the survey's documentation, for an OGC web service its GetCapabilities request), the
+    standard it conforms to, title and description."""
+
+    endpoint: str
+    kind: Concept | None
+    documentation: str | None
+    title: str
+    description: str
+
+    @property
+    def standard(self) -> str | None:
+        return self.kind.standard if self.kind is not None else None
+
+
+@dataclass(frozen=True)
+class EntryAccess:
+    """How an entry's data is reached: its distributions and its data service (None: no API, or an HVD
+    API without any description, which stays a plain distribution; ``catalog.hvd`` asks for one)."""
+
+    distributions: tuple[PlannedDistribution, ...]
+    service: PlannedService | None
+
+
+def entry_access(entry: Mapping[str, Any]) -> EntryAccess:
+    """The distributions and the data service of an entry: the one plan the DCAT-AP.de export and the CKAN
+    package mapping (:mod:`catalog.ckan_mapping`) both write, so that the portal's DCAT is the export's.
+
+    - One distribution per format (one without format when none is known), its access URL the entry's
+      access URL (else landing page, else bulk download).
+    - A distribution's ``dcat:downloadURL``: the survey's bulk download (column Z) when its file is of the
+      distribution's format, else the access URL when that is a file of the format; one per distribution
+      (a CKAN resource holds one). A bulk download of no format of the entry gets a distribution of its own.
+    - The API (:func:`service_endpoint`): the distributions of service formats (WMS, WFS, ...) get the
+      endpoint as access URL and point to the data service; an entry without a service format gets a
+      distribution of its own for it.
+    """
+    file_types = vocabularies()["file_type"]
+    title = record_text(entry, "title") or ""
+    access = record_text(entry, "access_url") or record_text(entry, "landing_page") or record_text(entry, "download_url")
+    download = record_text(entry, "download_url")
+    endpoint = service_endpoint(entry)
+    hvd = bool(record_text(entry, "hvd_category"))
+    planned: list[PlannedDistribution] = []
+    if access:  # else only an API (the distribution of the API follows)
+        formats: list[tuple[str, str | None, str]] = []  # (code, format IRI, label)
+        for value in record_list(entry, "formats"):
+            concept = file_types.get(value)
+            code = concept.code if concept else value.rstrip("/").rsplit("/", 1)[-1]
+            formats.append((code, value, concept.de if concept else code))
+        for code, format_iri, label in formats or [("data", None, "")]:
+            is_service = code.endswith(_SERVICE_SUFFIX)
+            media = media_type(code) if format_iri else None
+            downloaded = None
+            if format_iri and not is_service:
+                if download and is_download_url(download, code):
+                    downloaded = download
+                elif _is_download(access, code):
+                    downloaded = access
+            served = bool(endpoint) and is_service
+            planned.append(PlannedDistribution(
+                code=code, title=f"{title} ({label})" if label else title,
+                access_url=endpoint if served and endpoint else access, format=format_iri,
+                media_type=MEDIA_TYPE_BASE + media if media else None, download_url=downloaded, service=served))
+    if download and not any(d.download_url == download for d in planned):
+        extension = _extension_code(download)
+        media = media_type(extension) if extension else None
+        planned.append(PlannedDistribution(
+            code=extension or "download",
+            title=f"{title} ({file_types.by_code(extension).de if extension else 'Download'})",
+            access_url=download, format=file_types.by_code(extension).value if extension else None,
+            media_type=MEDIA_TYPE_BASE + media if media else None, download_url=download))
+    service = None
+    if endpoint:
+        kind = service_kind(entry)
+        name = kind.label if kind is not None else "Schnittstelle"
+        if not any(d.service for d in planned):
+            service_code = kind.file_type if kind is not None else None
+            planned.append(PlannedDistribution(
+                code=service_code or "api", title=f"{title} ({name})", access_url=endpoint,
+                format=file_types.by_code(service_code).value if service_code else None, service=True))
+        documentation = record_text(entry, "api_documentation") or capabilities_url(endpoint, kind)
+        if documentation or not hvd:
+            service = PlannedService(endpoint=endpoint, kind=kind, documentation=documentation,
+                                     title=f"{title} – {name}", description=f"{name} zum Datenbestand „{title}“.")
+    return EntryAccess(tuple(planned), service)
+
+
 class _Builder:
     """Adds entries to one graph; holds what is shared between datasets (publishers, the HVD legislation)."""
 
@@ -382,7 +506,7 @@ class _Builder:
         self.publishers: dict[str, URIRef] = {}
         legislation = self.vocab["hvd_category"].extra.get("applicable_legislation")
         self.hvd_legislation = URIRef(legislation) if legislation else None
-        self.services: dict[str, URIRef] = {}  # endpoint URL -> its dcat:DataService (one per endpoint)
+        self.services: dict[str, URIRef] = {}  # dataset IRI -> its dcat:DataService
 
     def publisher(self, city: City) -> URIRef:
         """The city as ``foaf:Organization`` (added once per graph)."""
@@ -493,42 +617,26 @@ class _Builder:
         return ds
 
     def distributions(self, entry: Mapping[str, Any], ds: URIRef, title: str, hvd: bool) -> None:
-        """One distribution per format; an entry with a URL but no format gets one distribution without format."""
+        """The entry's distributions (:func:`entry_access`), each with licence, attribution, dates and, for a
+        High-Value Dataset, the HVD legislation."""
         g = self.graph
-        access_text = (record_text(entry, "access_url") or record_text(entry, "landing_page")
-                       or record_text(entry, "download_url"))
-        if access_text is None:  # no URL (the caller skips such entries), or only an API (see access_extras)
-            return
-        access = _iri(access_text, "access_url")
         license_iri, license_concept = _license(record_text(entry, "license") or "")
         attribution = record_text(entry, "attribution")
         needs_attribution = license_concept.attribution if license_concept is not None else bool(attribution)
-        changed = entry.get("last_updated") or entry.get("modified")
-
-        formats: list[tuple[str, URIRef | None, str]] = []  # (code, format IRI, label)
-        for value in record_list(entry, "formats"):
-            concept = self.vocab["file_type"].get(value)
-            code = concept.code if concept else value.rstrip("/").rsplit("/", 1)[-1]
-            label = concept.de if concept else code
-            formats.append((code, _iri(value, "formats"), label))
-        if not formats:
-            formats.append(("data", None, ""))
-
         issued = entry.get("issued")
-        for code, format_iri, label in formats:
-            dist = distribution_uri(ds, code)
+        changed = entry.get("last_updated") or entry.get("modified")
+        for planned in entry_access(entry).distributions:
+            dist = distribution_uri(ds, planned.code)
             g.add((ds, DCAT.distribution, dist))
             g.add((dist, RDF.type, DCAT.Distribution))
-            g.add((dist, DCTERMS.title, RdfLiteral(f"{title} ({label})" if label else title, lang="de")))
-            g.add((dist, DCAT.accessURL, access))
-            if format_iri is not None:
-                g.add((dist, DCTERMS.format, format_iri))
-                if not code.endswith(_SERVICE_SUFFIX):
-                    media_type = _MEDIA_TYPES.get(code)
-                    if media_type:
-                        g.add((dist, DCAT.mediaType, URIRef(MEDIA_TYPE_BASE + media_type)))
-                    if _is_download(str(access), code):
-                        g.add((dist, DCAT.downloadURL, access))
+            g.add((dist, DCTERMS.title, RdfLiteral(planned.title, lang="de")))
+            g.add((dist, DCAT.accessURL, _iri(planned.access_url, "api_url" if planned.service else "access_url")))
+            if planned.format:
+                g.add((dist, DCTERMS.format, _iri(planned.format, "formats")))
+            if planned.media_type:
+                g.add((dist, DCAT.mediaType, URIRef(planned.media_type)))
+            if planned.download_url:
+                g.add((dist, DCAT.downloadURL, _iri(planned.download_url, "download_url")))
             g.add((dist, DCTERMS.license, license_iri))
             if needs_attribution and attribution:
                 g.add((dist, DCATDE.licenseAttributionByText, RdfLiteral(attribution, lang="de")))
@@ -539,117 +647,49 @@ class _Builder:
             if hvd and self.hvd_legislation is not None:
                 g.add((dist, DCATAP.applicableLegislation, self.hvd_legislation))
 
-
-    # ----------------------------------------------------------------------- the bulk download and the API
+    # ----------------------------------------------------------------------- the API
 
     def access_extras(self, entry: Mapping[str, Any], ds: URIRef, city: City, title: str, hvd: bool) -> None:
-        """The entry's bulk download (``dcat:downloadURL``) and its API as a ``dcat:DataService`` that the
-        service's distribution points to (``dcat:accessService``)."""
-        g = self.graph
-        made = [d for d in g.objects(ds, DCAT.distribution) if isinstance(d, URIRef)]
-        download = record_text(entry, "download_url")
-        if download:
-            matching = [d for d in made if self._format_code(d) and is_download_url(download, self._format_code(d) or "")]
-            for dist in matching:
-                g.add((dist, DCAT.downloadURL, _iri(download, "download_url")))
-            if not matching:
-                code = _extension_code(download)
-                dist = URIRef(f"{ds}/distribution/{quote(code or 'download', safe='')}")
-                label = self.vocab["file_type"].by_code(code).de if code else "Download"
-                self._extra_distribution(entry, ds, dist, f"{title} ({label})", _iri(download, "download_url"),
-                                         code, hvd)
-                g.add((dist, DCAT.downloadURL, _iri(download, "download_url")))
-        endpoint = service_endpoint(entry)
-        if not endpoint:
+        """The entry's API as a ``dcat:DataService`` that the distributions of the API point to
+        (``dcat:accessService``)."""
+        access = entry_access(entry)
+        if access.service is None:
             return
-        kind = service_kind(entry)
-        endpoint_iri = _iri(endpoint, "api_url")
-        service = self.data_service(entry, ds, city, title, endpoint, kind, hvd)
-        services = [d for d in made if (self._format_code(d) or "").endswith(_SERVICE_SUFFIX)]
-        if not services:
-            code = kind.file_type if kind is not None else None
-            dist = URIRef(f"{ds}/distribution/{quote(code or 'api', safe='')}")
-            label = kind.label if kind is not None else "Schnittstelle"
-            self._extra_distribution(entry, ds, dist, f"{title} ({label})", endpoint_iri, code, hvd)
-            services = [dist]
-        for dist in services:
-            g.set((dist, DCAT.accessURL, endpoint_iri))
-            if service is not None:
-                g.add((dist, DCAT.accessService, service))
+        service = self.data_service(entry, ds, city, access.service, hvd)
+        for planned in access.distributions:
+            if planned.service:
+                self.graph.add((distribution_uri(ds, planned.code), DCAT.accessService, service))
 
-    def _format_code(self, dist: URIRef) -> str | None:
-        value = self.graph.value(dist, DCTERMS.format)
-        if value is None:
-            return None
-        concept = self.vocab["file_type"].get(str(value))
-        return concept.code if concept else str(value).rstrip("/").rsplit("/", 1)[-1]
-
-    def _extra_distribution(self, entry: Mapping[str, Any], ds: URIRef, dist: URIRef, title: str, access: URIRef,
-                            code: str | None, hvd: bool) -> None:
-        """A distribution besides those of the entry's formats (a download or an API of another format),
-        carrying licence, attribution and HVD legislation as the others do."""
+    def data_service(self, entry: Mapping[str, Any], ds: URIRef, city: City, planned: PlannedService,
+                     hvd: bool) -> URIRef:
+        """The ``dcat:DataService`` of ``ds`` (:func:`data_service_uri`): endpoint URL and description,
+        standard, licence, contact, publisher, access rights and, for a High-Value Dataset, its category and
+        legislation."""
         g = self.graph
-        g.add((ds, DCAT.distribution, dist))
-        g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCTERMS.title, RdfLiteral(title, lang="de")))
-        g.add((dist, DCAT.accessURL, access))
-        if code:
-            g.add((dist, DCTERMS.format, URIRef(self.vocab["file_type"].by_code(code).value)))
-            media = media_type(code)
-            if media:
-                g.add((dist, DCAT.mediaType, URIRef(MEDIA_TYPE_BASE + media)))
-        license_iri, license_concept = _license(record_text(entry, "license") or "")
-        g.add((dist, DCTERMS.license, license_iri))
-        attribution = record_text(entry, "attribution")
-        needs_attribution = license_concept.attribution if license_concept is not None else bool(attribution)
-        if needs_attribution and attribution:
-            g.add((dist, DCATDE.licenseAttributionByText, RdfLiteral(attribution, lang="de")))
-        changed = entry.get("last_updated") or entry.get("modified")
-        if changed:
-            g.add((dist, DCTERMS.modified, _date_or_datetime_literal(changed, "last_updated")))
-        if hvd and self.hvd_legislation is not None:
-            g.add((dist, DCATAP.applicableLegislation, self.hvd_legislation))
-
-    def data_service(self, entry: Mapping[str, Any], ds: URIRef, city: City, title: str, endpoint: str,
-                     kind: Concept | None, hvd: bool) -> URIRef | None:
-        """The ``dcat:DataService`` at ``endpoint`` serving ``ds``: endpoint URL and description, licence,
-        contact, publisher, access rights and, for a High-Value Dataset, its category and legislation.
-
-        A service is described once per endpoint and lists every dataset it serves. An HVD service must have
-        a documentation page (DCAT-AP HVD); without one (no description given, and no OGC service that
-        describes itself) None is returned and the API stays a plain distribution: ``catalog.hvd`` reports
-        the missing description."""
-        g = self.graph
-        described = record_text(entry, "api_documentation") or capabilities_url(endpoint, kind)
-        if hvd and not described:
-            return None
-        node = self.services.get(endpoint)
-        if node is None:
-            node = data_service_uri(self.base_uri, endpoint)
-            self.services[endpoint] = node
-            g.add((node, RDF.type, DCAT.DataService))
-            name = kind.label if kind is not None else "Schnittstelle"
-            g.add((node, DCTERMS.title, RdfLiteral(f"{title} – {name}", lang="de")))
-            g.add((node, DCTERMS.description, RdfLiteral(f"{name} zum Datenbestand „{title}“.", lang="de")))
-            g.add((node, DCAT.endpointURL, _iri(endpoint, "api_url")))
-            if described:
-                page = _iri(described, "api_documentation")
-                g.add((node, DCAT.endpointDescription, page))
-                g.add((node, FOAF.page, page))
-                g.add((page, RDF.type, FOAF.Document))
-            if kind is not None and kind.standard:
-                g.add((node, DCTERMS.conformsTo, URIRef(kind.standard)))
-                g.add((URIRef(kind.standard), RDF.type, DCTERMS.Standard))
-            g.add((node, DCTERMS.publisher, self.publisher(city)))
-            contact = URIRef(f"{node}#contact")
-            g.add((node, DCAT.contactPoint, contact))
-            self.contact(entry, city, contact)
-            licence = record_text(entry, "license")
-            if licence:
-                g.add((node, DCTERMS.license, _license(licence)[0]))
-            access_rights = record_text(entry, "access_rights")
-            if access_rights:
-                g.add((node, DCTERMS.accessRights, _iri(access_rights, "access_rights")))
+        node = data_service_uri(str(ds))
+        self.services[str(ds)] = node
+        g.add((node, RDF.type, DCAT.DataService))
+        g.add((node, DCTERMS.title, RdfLiteral(planned.title, lang="de")))
+        g.add((node, DCTERMS.description, RdfLiteral(planned.description, lang="de")))
+        g.add((node, DCAT.endpointURL, _iri(planned.endpoint, "api_url")))
+        if planned.documentation:
+            page = _iri(planned.documentation, "api_documentation")
+            g.add((node, DCAT.endpointDescription, page))
+            g.add((node, FOAF.page, page))
+            g.add((page, RDF.type, FOAF.Document))
+        if planned.standard:
+            g.add((node, DCTERMS.conformsTo, URIRef(planned.standard)))
+            g.add((URIRef(planned.standard), RDF.type, DCTERMS.Standard))
+        g.add((node, DCTERMS.publisher, self.publisher(city)))
+        contact = URIRef(f"{node}#contact")
+        g.add((node, DCAT.contactPoint, contact))
+        self.contact(entry, city, contact)
+        licence = record_text(entry, "license")
+        if licence:
+            g.add((node, DCTERMS.license, _license(licence)[0]))
+        access_rights = record_text(entry, "access_rights")
+        if access_rights:
+            g.add((node, DCTERMS.accessRights, _iri(access_rights, "access_rights")))
         g.add((node, DCAT.servesDataset, ds))
         category = record_text(entry, "hvd_category")
         if hvd and category:

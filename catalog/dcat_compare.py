@@ -6,16 +6,18 @@ Pure: the caller reads the portal's catalog pages and builds the export (:func:`
 
 How two descriptions are compared: per subject, every property with its values; a literal by its text and
 datatype, an IRI as itself, a blank node (a period, a location) by its own description, and the nodes a
-dataset owns (contact point, publisher, spatial location) by IRI and description. Datasets are matched by
-``dct:identifier`` (what GovData keys on), distributions by IRI.
+dataset or data service owns (contact point, publisher, spatial location) by IRI and description. Datasets
+are matched by ``dct:identifier`` (what GovData keys on), distributions and the data services they point to
+(``dcat:accessService``) by IRI; a data service also by whether the catalog lists it (``dcat:service``).
 
 Not compared, because the portal path cannot carry them (see the README, "What GovData harvests"):
 
 - language tags: ckanext-dcat writes titles, descriptions, keywords and names as plain literals (language
   tags only with ckanext-scheming's ``*_translated`` fields, which GovData's extension does not read);
 - statements about vocabulary terms and web pages the datasets point to (``<licence> a dct:LicenseDocument``,
-  ``<format> a dct:MediaTypeOrExtent``, ...), including the ``dct:type adms:licencetype/UnknownIPR`` that
-  ckanext-dcat 2.3.0 adds to every licence ("TODO: add an actual field to manage this" in its base profile).
+  ``<format> a dct:MediaTypeOrExtent``, ``<endpoint> a rdfs:Resource``, ...), including the ``dct:type
+  adms:licencetype/UnknownIPR`` that ckanext-dcat 2.3.0 adds to every licence ("TODO: add an actual field to
+  manage this" in its base profile).
 
 Known additions of the extensions (:data:`KNOWN_DIFFERENCES`), reported apart from real differences:
 
@@ -74,7 +76,8 @@ def short(node: Node | str) -> str:
 @dataclass(frozen=True)
 class Difference:
     """One property of a dataset (``node`` ``dataset``), of one of its distributions (``distribution <IRI
-    end>``) or of the catalog that the portal's DCAT states otherwise than the export: ``lost`` (only in
+    end>``), of its data service (``service <IRI end>``) or of the catalog that the portal's DCAT states
+    otherwise than the export: ``lost`` (only in
     the export), ``added`` (only in the portal's), ``changed`` (both, other values). ``known`` names the
     documented cause when it is one of :data:`KNOWN_DIFFERENCES`."""
 
@@ -263,22 +266,44 @@ class DatasetCheck:
         return self.found and not self.real_differences and not self.violations
 
 
+def _services(graph: Graph, dataset: Node) -> dict[str, Node]:
+    """The data services a dataset's distributions point to (``dcat:accessService``), by IRI."""
+    return {str(s): s for d in graph.objects(dataset, DCAT.distribution) for s in graph.objects(d, DCAT.accessService)}
+
+
+def _listed(graph: Graph, service: Node) -> bool:
+    """Whether a catalog of the graph lists the data service (``dcat:service``)."""
+    return any((c, DCAT.service, service) in graph for c in graph.subjects(RDF.type, DCAT.Catalog))
+
+
 def compare_dataset(identifier: str, export: Graph, ours: Node, portal: Graph, theirs: Node) -> list[Difference]:
-    """The differences of one dataset and its distributions (matched by IRI) between export and portal."""
+    """The differences of one dataset, its distributions and its data services (each matched by IRI)
+    between export and portal; a service also by whether the catalog lists it (``dcat:service``), where the
+    portal's catalog lists the dataset (a dataset read from ``/dataset/<name>.ttl`` has no catalog)."""
     out: list[Difference] = []
     if str(ours) != str(theirs):
         out.append(Difference(identifier, "dataset", "IRI", "changed", (f"<{ours}>",), (f"<{theirs}>",)))
     out.extend(_compare(identifier, "dataset", export, ours, portal, theirs, skip=(DCAT.distribution,)))
-    mine = {str(d): d for d in export.objects(ours, DCAT.distribution)}
-    theirs_d = {str(d): d for d in portal.objects(theirs, DCAT.distribution)}
-    for iri in sorted(set(mine) | set(theirs_d)):
-        name = f"distribution {iri.rsplit('/', 1)[-1]}"
-        if iri not in theirs_d:
-            out.append(Difference(identifier, name, "dcat:distribution", "lost", (f"<{iri}>",)))
-        elif iri not in mine:
-            out.append(Difference(identifier, name, "dcat:distribution", "added", (), (f"<{iri}>",)))
-        else:
-            out.extend(_compare(identifier, name, export, mine[iri], portal, theirs_d[iri]))
+    for kind, mine, found in (
+        ("distribution", {str(d): d for d in export.objects(ours, DCAT.distribution)},
+         {str(d): d for d in portal.objects(theirs, DCAT.distribution)}),
+        ("service", _services(export, ours), _services(portal, theirs)),
+    ):
+        link = "dcat:distribution" if kind == "distribution" else "dcat:accessService"
+        for iri in sorted(set(mine) | set(found)):
+            name = f"{kind} {iri.rsplit('/', 1)[-1]}"
+            if iri not in found:
+                out.append(Difference(identifier, name, link, "lost", (f"<{iri}>",)))
+            elif iri not in mine:
+                out.append(Difference(identifier, name, link, "added", (), (f"<{iri}>",)))
+            else:
+                out.extend(_compare(identifier, name, export, mine[iri], portal, found[iri]))
+                if kind == "service" and any((c, DCAT.dataset, theirs) in portal
+                                             for c in portal.subjects(RDF.type, DCAT.Catalog)):
+                    listed, shown = _listed(export, mine[iri]), _listed(portal, found[iri])
+                    if listed != shown:
+                        out.append(Difference(identifier, name, "catalog dcat:service", "lost" if listed else "added",
+                                              (f"<{iri}>",) if listed else (), () if listed else (f"<{iri}>",)))
     return out
 
 
@@ -361,12 +386,14 @@ def catalog_violations(portal: Graph, reports: Iterable[ShaclReport]) -> list[Sh
 
 
 def part_of(graph: Graph, datasets: Iterable[Node]) -> Graph:
-    """The catalog node and ``datasets`` with what is reachable from them (distributions, contact points,
-    periods, locations, publishers, statements about the terms they use), without the portal's other
-    datasets: what a verification validates, in time proportional to what it checks."""
+    """The catalog node and ``datasets`` with what is reachable from them (distributions, data services,
+    contact points, periods, locations, publishers, statements about the terms they use), without the
+    portal's other datasets and their services: what a verification validates, in time proportional to
+    what it checks."""
     ours = set(datasets)
     others = set(graph.subjects(RDF.type, DCAT.Dataset)) - ours
     catalogs = set(graph.subjects(RDF.type, DCAT.Catalog))
+    services = {s for d in ours for s in _services(graph, d).values()}
     out = Graph()
     for prefix, namespace in graph.namespaces():
         out.bind(prefix, namespace, override=False)
@@ -377,7 +404,7 @@ def part_of(graph: Graph, datasets: Iterable[Node]) -> Graph:
         for node in frontier - done:
             done.add(node)
             for s, p, o in graph.triples((node, None, None)):
-                if o in others:
+                if o in others or (p == DCAT.service and s in catalogs and o not in services):
                     continue
                 out.add((s, p, o))
                 if isinstance(o, URIRef | BNode) and o not in ours and o not in catalogs:
@@ -410,6 +437,8 @@ _FIELD_OF: dict[str, str] = {
     "dct:temporal": "temporal_start", "dct:spatial": "spatial", "dcat:contactPoint": "contact_email",
     "dct:accessRights": "access_rights", "dcatap:hvdCategory": "hvd_category",
     "dcatde:licenseAttributionByText": "attribution", "dct:modified": "last_updated",
+    "dcat:accessService": "api_url", "dcat:endpointURL": "api_url", "dcat:endpointDescription": "api_documentation",
+    "foaf:page": "api_documentation", "dct:conformsTo": "api_type", "catalog dcat:service": "api_url",
 }
 _SHOWN = 3  # values shown per difference in a message
 
@@ -419,6 +448,11 @@ def _shown(values: tuple[str, ...]) -> str:
         return "—"
     more = f" (+{len(values) - _SHOWN})" if len(values) > _SHOWN else ""
     return "; ".join(v if len(v) < 200 else v[:197] + "…" for v in values[:_SHOWN]) + more
+
+
+def profile_name(profile: str) -> str:
+    """How people read a profile a verification ran: ``DCAT-AP.de 3.0``, ``DCAT-AP HVD``."""
+    return "DCAT-AP HVD" if profile == "hvd" else f"DCAT-AP.de {profile}"
 
 
 def verification_findings(
@@ -444,7 +478,7 @@ def verification_findings(
             continue
         seen.add(key)
         out.append(finding(
-            "portal-dcat-violation", value=result.value, profile=profile,
+            "portal-dcat-violation", value=result.value, profile=profile_name(profile),
             message=result.message, path=result.path or "", rule=result.rule, portal=portal,
         ).at(**where, field=_FIELD_OF.get(result.path or "")))
     return out

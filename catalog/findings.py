@@ -307,9 +307,9 @@ MESSAGES: dict[str, tuple[Severity, str, str]] = {
     ),
     "portal-dcat-violation": (
         "warning",
-        "Das DCAT des Datenportals ({portal}) verletzt eine Regel von DCAT-AP.de {profile}: {message} "
+        "Das DCAT des Datenportals ({portal}) verletzt eine Regel von {profile}: {message} "
         "(Eigenschaft {path})",
-        "The DCAT of {portal} violates a DCAT-AP.de {profile} rule: {message} ({path}; {rule})",
+        "The DCAT of {portal} violates a {profile} rule: {message} ({path}; {rule})",
     ),
     # harvest
     "department-unmapped": (

@@ -315,7 +315,7 @@ def shape_violations(
     """The DCAT-AP HVD shapes' verdict on each HVD entry's export: identifier -> the messages of its
     violations (an empty list: none). Every current HVD entry is exported, approved or not, as it would be
     published; an entry the export must leave out (no licence, no URL) is listed with the reason."""
-    from catalog.dcat import build_catalog, data_service_uri, dataset_uri
+    from catalog.dcat import build_catalog, dataset_uri
     from catalog.review import catalog_records
     from catalog.shacl import validate_hvd
 
@@ -333,17 +333,11 @@ def shape_violations(
         if identifier not in verdict:
             verdict[identifier] = []
             owners[str(dataset_uri(base_uri, identifier))] = identifier
-    served: dict[str, list[str]] = {}
-    for record in records:
-        endpoint = service_endpoint(record)
-        if endpoint:
-            served.setdefault(str(data_service_uri(base_uri, endpoint)), []).append(str(record["identifier"]))
     report = validate_hvd(export.graph, hvd_dir)
     for result in report.of("Violation"):
         node = result.focus_node
+        # the dataset, or what is named after it: its distributions, contact point and data service
         hit = owners.get(node) or next((i for d, i in owners.items() if node.startswith((d + "/", d + "#"))), None)
-        targets = [hit] if hit else served.get(node.split("#", 1)[0], [])
-        for identifier in targets:
-            if identifier in verdict:
-                verdict[identifier].append(f"{result.path or ''}: {result.message}".strip(": "))
+        if hit in verdict:
+            verdict[hit].append(f"{result.path or ''}: {result.message}".strip(": "))
     return verdict

@@ -23,7 +23,8 @@ _LISTED = 30  # datasets and failures listed per portal in the table output (JSO
               help="Read the portal and the store, show what would be done; change nothing on either.")
 @click.option("--verify", is_flag=True,
               help="Afterwards read the portal's DCAT as GovData does (every page of /catalog.ttl), validate it "
-                   "with the DCAT-AP.de shapes and compare it with the export; problems become findings.")
+                   "with the DCAT-AP.de shapes (the High-Value Datasets also with the DCAT-AP HVD shapes, where "
+                   "INVENTUR_HVD_SHAPES_DIR is set) and compare it with the export; problems become findings.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
 def publish_command(app: App, city: str | None, dry_run: bool, verify: bool, fmt: str) -> None:
@@ -100,7 +101,9 @@ def _render(app: App, summary: PublishSummary, fmt: str) -> None:
 
 def _render_verification(app: App, verification: Verification) -> None:
     """What GovData would read: counts, the entries with problems, the documented extension behaviour."""
-    profiles = ", ".join(f"DCAT-AP.de {p}" for p in verification.profiles) or "no shapes found (INVENTUR_SHAPES_DIR)"
+    from catalog.dcat_compare import profile_name
+
+    profiles = ", ".join(profile_name(p) for p in verification.profiles) or "no shapes found (INVENTUR_SHAPES_DIR)"
     rows: list[tuple[str, object]] = [
         ("datasets checked", verification.datasets),
         ("catalog pages read", verification.pages),

@@ -10,6 +10,7 @@ that it shows what was published. Everything lands in one work folder.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,9 +71,10 @@ def portal_for_demo(settings: Settings, progress: Callable[[str], None]) -> Sett
         return None
     from catalog.ckan_mapping import ckan_licences, theme_groups
 
+    venv = os.environ.get("INVENTUR_CKAN_VENV")  # as `inventur portal up` chose it: not switched to another
     try:  # idempotent: a running portal answers at once with its URL and token
         info = up(settings.portal_folder, licenses=ckan_licences(), groups=theme_groups(),
-                  port=state["ckan"]["port"] or 5050)
+                  port=state["ckan"]["port"] or 5050, venv=Path(venv) if venv else None)
     except PortalError as exc:
         progress(f"local portal not usable: {exc}")
         return None

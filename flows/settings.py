@@ -126,7 +126,8 @@ class Settings(BaseSettings):
     hvd_shapes_dir: Path | None = Field(
         default=None,
         description="The DCAT-AP HVD 3.0.0 SHACL shapes (the folder with hvd-SHACL.ttl, SEMICeu/DCAT-AP "
-        "releases/3.0.0-hvd): `inventur hvd` checks the HVD datasets' metadata against them when set.",
+        "releases/3.0.0-hvd): `inventur hvd` checks the HVD datasets' metadata against them when set, "
+        "`inventur publish --verify` the High-Value Datasets in the portal's DCAT.",
     )
 
     ckan_dcatde: str | None = Field(

@@ -3,9 +3,10 @@
 After a publish run (or in a dry run, for what is on the portal already) the portal's DCAT is read as
 GovData's harvester reads it, every page of ``/catalog.ttl``; a dataset the pages miss (they are ordered by
 last change, so a change while reading shifts them) is read from ``/dataset/<name>.ttl``. The union is
-validated with the official DCAT-AP.de shapes (2.0 and 3.0, where ``INVENTUR_SHAPES_DIR`` finds them) and
-compared, dataset by dataset and distribution by distribution, with ``inventur dcat export`` of the same
-entry versions (:mod:`catalog.dcat_compare`). Each entry's problems become findings of stage ``verify``
+validated with the official DCAT-AP.de shapes (2.0 and 3.0, where ``INVENTUR_SHAPES_DIR`` finds them), its
+High-Value Datasets also with the DCAT-AP HVD shapes (where ``INVENTUR_HVD_SHAPES_DIR`` is set), and
+compared, dataset by dataset, distribution by distribution and data service by data service, with
+``inventur dcat export`` of the same entry versions (:mod:`catalog.dcat_compare`). Each entry's problems become findings of stage ``verify``
 (the previous ones of the entries checked are closed), the run gets a summary.
 """
 
@@ -71,7 +72,7 @@ def _verify(
     from rdflib.namespace import DCAT, RDF
 
     from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
-    from catalog.dcat import build_catalog
+    from catalog.dcat import DCATAP, build_catalog
     from catalog.dcat_compare import (
         Verification,
         catalog_violations,
@@ -81,7 +82,7 @@ def _verify(
         part_of,
         without_paging,
     )
-    from catalog.shacl import ShaclReport, validate
+    from catalog.shacl import ShaclReport, validate, validate_hvd
 
     started = time.perf_counter()
     result = Verification(portal=portal.url)
@@ -119,6 +120,20 @@ def _verify(
     if not result.profiles:
         progress(f"{portal.url}: no DCAT-AP.de shapes found (INVENTUR_SHAPES_DIR): the portal's DCAT is only "
                  "compared, not validated")
+    hvd_folder = services.settings.hvd_shapes_dir
+    hvd = [node for node in datasets_by_identifier(graph).values() if (node, DCATAP.hvdCategory, None) in graph]
+    if hvd_folder is not None and hvd:
+        # the HVD shapes demand an HVD category of every dataset: they see only the High-Value Datasets
+        part = part_of(graph, hvd)
+        progress(f"{portal.url}: validating {len(part)} triples of {len(hvd)} High-Value Datasets with the "
+                 "DCAT-AP HVD shapes")
+        try:
+            report = validate_hvd(part, hvd_folder)
+            report.profile = "hvd"
+            reports.append(report)
+            result.profiles.append("hvd")
+        except FileNotFoundError as exc:
+            result.problems.append(f"DCAT-AP HVD shapes not usable: {exc}")
 
     checks = check_datasets(expected, export.graph, graph, reports)
     result.add(checks.values())

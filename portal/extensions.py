@@ -10,9 +10,11 @@ profile). The local portal installs the same:
 - ckanext-dcatde from a wheel file or a pip requirement (``INVENTUR_CKAN_DCATDE``): no package registry
   serves it, a real portal installs it from its repository
   (``ckanext-dcatde @ git+https://github.com/GovDataOfficial/ckanext-dcatde@6.10.0``);
-- ckanext-inventur (``portal/ckanext-inventur``, beside this file): the catalog node's publisher, language
-  and theme taxonomy (profile ``inventur_catalog``, which leaves datasets alone) and the German visitor
-  pages (plugin ``inventur``: readable format labels, the department and city beside each title).
+- ckanext-inventur (``portal/ckanext-inventur``, beside this file): the catalog node's publisher, language,
+  theme taxonomy and data services, and what ckanext-dcat 2.3.0 does not write of a data service and of a
+  High-Value Dataset (profile ``inventur_catalog``, which only adds to what the dataset profile wrote), and
+  the German visitor pages (plugin ``inventur``: readable format labels, the department and city beside
+  each title).
 
 Which of them an environment holds is written into a marker file of the environment, keyed by the
 requirement (and, for files and folders, their content): an environment of an earlier inventur, or one
@@ -185,7 +187,7 @@ def installed_version(venv: Path, distribution: str) -> str | None:
 
 def profiles(dcatde: bool) -> list[str]:
     """The RDF profiles of ``ckanext.dcat.rdf.profiles``: GovData's, else ckanext-dcat's DCAT-AP 2; then ours
-    for the catalog node."""
+    (catalog node, data services, HVD classes)."""
     return [PROFILE_DCATDE if dcatde else PROFILE_DCAT_AP_2, PROFILE_CATALOG]
 
 

@@ -204,3 +204,61 @@ def test_the_part_of_a_catalog_that_is_ours() -> None:
     assert set(portal.triples((publisher, None, None))) <= set(part)
     assert len(list(part.subjects(RDF.type, DCAT.Catalog))) == 1
     assert checked(part, export([record(1)]))["M-KVR-00001"].ok
+
+
+def api(number: int, **over: Any) -> dict[str, Any]:
+    """An entry with a REST API and its description."""
+    return record(number, formats=[EU + "file-type/JSON"], api_url=f"https://api.muenchen.de/parken-{number}/v1",
+                  api_type="REST", api_documentation=f"https://api.muenchen.de/parken-{number}/v1/openapi.json", **over)
+
+
+def test_data_services_are_compared_service_by_service() -> None:
+    made = export([api(1), api(2)])
+    portal = as_the_portal_writes(made.graph)
+    assert all(c.ok for c in checked(portal, made).values())
+
+    first = URIRef(f"{BASE}/dataset/M-KVR-00001/dataservice")
+    second = URIRef(f"{BASE}/dataset/M-KVR-00002/dataservice")
+    portal.set((first, DCAT.endpointDescription, URIRef("https://example.org/handbuch.html")))
+    portal.remove((portal.value(first, DCAT.contactPoint), URIRef("http://www.w3.org/2006/vcard/ns#hasEmail"), None))
+    catalog = next(iter(portal.subjects(RDF.type, DCAT.Catalog)))
+    portal.remove((catalog, DCAT.service, second))
+    checks = checked(portal, made)
+    found = {(d.node, d.property, d.kind) for d in checks["M-KVR-00001"].real_differences}
+    assert found == {("service dataservice", "dcat:endpointDescription", "changed"),
+                     ("service dataservice", "dcat:contactPoint", "changed")}
+    assert [(d.node, d.property, d.kind) for d in checks["M-KVR-00002"].real_differences] == [
+        ("service dataservice", "catalog dcat:service", "lost")]
+    findings = verification_findings(checks["M-KVR-00001"], portal=BASE, city="muenchen", department="KVR")
+    assert sorted(f.field or "" for f in findings) == ["api_documentation", "contact_email"]
+
+    # a service the portal lost entirely, and one it has that the export does not
+    portal = as_the_portal_writes(made.graph)
+    api_distribution = URIRef(f"{BASE}/dataset/M-KVR-00001/distribution/api")
+    portal.remove((api_distribution, DCAT.accessService, first))
+    portal.add((URIRef(f"{BASE}/dataset/M-KVR-00002/distribution/JSON"), DCAT.accessService, URIRef(f"{BASE}/x")))
+    checks = checked(portal, made)
+    assert {(d.node, d.property, d.kind) for d in checks["M-KVR-00001"].real_differences} == {
+        ("distribution api", "dcat:accessService", "lost"), ("service dataservice", "dcat:accessService", "lost")}
+    assert ("service x", "dcat:accessService", "added") in {
+        (d.node, d.property, d.kind) for d in checks["M-KVR-00002"].real_differences}
+
+
+def test_a_dataset_read_alone_is_not_asked_for_its_catalogs_services() -> None:
+    made = export([api(1)])
+    portal = as_the_portal_writes(made.graph)
+    catalog = next(iter(portal.subjects(RDF.type, DCAT.Catalog)))
+    portal.remove((catalog, None, None))  # as /dataset/<name>.ttl: no catalog node
+    assert checked(portal, made)["M-KVR-00001"].ok
+
+
+def test_the_part_of_a_catalog_keeps_only_our_services() -> None:
+    made = export([api(1), api(2)])
+    portal = as_the_portal_writes(made.graph)
+    ours, theirs = (URIRef(f"{BASE}/dataset/M-KVR-0000{n}") for n in (1, 2))
+    part = part_of(portal, [ours])
+    assert (URIRef(f"{ours}/dataservice"), DCAT.endpointURL, None) in part
+    assert (None, DCAT.service, URIRef(f"{theirs}/dataservice")) not in part
+    assert (URIRef(f"{theirs}/dataservice"), None, None) not in part
+    contact = portal.value(URIRef(f"{ours}/dataservice"), DCAT.contactPoint)
+    assert set(portal.triples((contact, None, None))) <= set(part)

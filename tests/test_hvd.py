@@ -299,7 +299,7 @@ def test_apis_are_data_services_the_distributions_point_to(campaign: Any, hvd_ex
     _services, identifiers, _summary = campaign
     g = hvd_export
     ds = dataset_uri(BASE, identifiers["Bevölkerungsstand"])
-    service = data_service_uri(BASE, "https://api.augsburg.de/bevoelkerung/v1")
+    service = data_service_uri(str(ds))
     assert (service, RDF.type, DCAT.DataService) in g
     assert g.value(service, DCAT.endpointURL) == URIRef("https://api.augsburg.de/bevoelkerung/v1")
     assert g.value(service, DCAT.endpointDescription) == URIRef("https://api.augsburg.de/bevoelkerung/v1/openapi.json")
@@ -316,7 +316,7 @@ def test_apis_are_data_services_the_distributions_point_to(campaign: Any, hvd_ex
     downloads = {g.value(d, DCAT.downloadURL) for d in g.objects(ds, DCAT.distribution)} - {None}
     assert downloads == {URIRef("https://opendata.augsburg.de/download/bevoelkerung.csv")}
     # a WMS given as the only format: the service describes itself (GetCapabilities) and is documented by it
-    wms = data_service_uri(BASE, "https://geodienste.augsburg.de/brw/wms")
+    wms = data_service_uri(str(dataset_uri(BASE, identifiers["Bodenrichtwertkarte"])))
     assert g.value(wms, FOAF.page) == URIRef(
         "https://geodienste.augsburg.de/brw/wms?SERVICE=WMS&REQUEST=GetCapabilities")
     # an HVD API without any description stays a plain distribution: the shapes demand a documentation page

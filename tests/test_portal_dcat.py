@@ -40,12 +40,13 @@ from catalog.models import Entry, FindingRow
 from catalog.normalise import normalise_value
 from catalog.organisation import Organisation, load_organisation
 from catalog.review import approve, reject
-from catalog.shacl import ShaclResult, validate
+from catalog.shacl import ShaclResult, validate, validate_hvd
 from catalog.vocabulary import vocabularies
 from flows.services import Services
 from flows.settings import Settings
 from flows.steps_publish import PublishSummary, publish
 from portal.local import PortalInfo, status
+from tests.official_shapes import hvd_shapes_dir
 
 pytestmark = [pytest.mark.portal, pytest.mark.slow]
 
@@ -61,6 +62,9 @@ DCT = Namespace("http://purl.org/dc/terms/")
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 SCHEMA = Namespace("http://schema.org/")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 
 # Violations caused inside ckanext-dcat itself, each with its upstream cause; everything else must be 0.
 UPSTREAM_CAUSES = {
@@ -69,6 +73,15 @@ UPSTREAM_CAUSES = {
                        "when it has schema:startDate; DCAT-AP.de 3.0 wants dcat:startDate or dcat:endDate on every "
                        "dct:PeriodOfTime (dcatde3:DE_PeriodOfTime_periodPoints_v_Min)",
 }
+
+
+def hvd_folder() -> Path | None:
+    """The DCAT-AP HVD shapes (``INVENTUR_TEST_HVD_SHAPES_DIR``); without them, and not required, the HVD
+    checks are left out and the rest runs."""
+    if not os.environ.get("INVENTUR_TEST_HVD_SHAPES_DIR", "").strip() and os.environ.get(
+            "INVENTUR_REQUIRE_SHAPES") != "1":
+        return None
+    return hvd_shapes_dir()
 
 
 def _required() -> bool:
@@ -177,7 +190,38 @@ def kinds_of(word: str, organisation: Organisation) -> dict[str, tuple[str, dict
             keywords=_keywords(f"Baum/Kataster; Grün & Blau; x; ÖPNV-Haltestellen_2024 v1.2; C++; „Zitat“; {word}"))),
         "same-title-muenchen": ("muenchen", base_values(word + "j", title=f"Spielplätze {word}", spatial=geo["muenchen"])),
         "same-title-augsburg": ("augsburg", base_values(word + "k", title=f"Spielplätze {word}", spatial=geo["augsburg"])),
+        # a bulk download of one of the formats, the access URL a page
+        "download": ("augsburg", base_values(word + "m", formats=[EU + "file-type/CSV", EU + "file-type/JSON"],
+                                             access_url=f"https://opendata.example.org/{word}m",
+                                             download_url=f"https://opendata.example.org/{word}m/Bäume-alle.csv",
+                                             spatial=geo["augsburg"])),
+        # a REST API with its description, beside a file
+        "rest-api": ("muenchen", base_values(word + "n", formats=[EU + "file-type/JSON"],
+                                             access_url=f"https://opendata.example.org/{word}n.json",
+                                             api_url=f"https://api.example.org/{word}n/v1", api_type="REST",
+                                             api_documentation=f"https://api.example.org/{word}n/v1/openapi.json",
+                                             spatial=geo["muenchen"])),
+        # a WMS given as the entry's URL (with a list of layers): the API, describing itself (GetCapabilities)
+        "wms-url": ("muenchen", base_values(word + "p", formats=[EU + "file-type/WMS_SRVC"],
+                                            access_url=f"https://geo.example.org/{word}p/wms?LAYERS=baeume,strassen",
+                                            spatial=geo["muenchen"])),
+        # a High-Value Dataset with an OGC API (served through its WFS distribution) and a bulk download of
+        # a format it does not list
+        "hvd-api": ("nuernberg", base_values(
+            word + "q", hvd_category=hvd, spatial=geo["nuernberg"], license=LICENCES + "cc-by/4.0",
+            attribution="Stadt Nürnberg", formats=[EU + "file-type/CSV", EU + "file-type/WFS_SRVC"],
+            access_url=f"https://opendata.example.org/{word}q", contact_email="geo@nuernberg.de",
+            download_url=f"https://opendata.example.org/{word}q/bestand.zip",
+            api_url=f"https://geo.example.org/{word}q/ogcapi", api_type="OGC_API",
+            api_documentation=f"https://geo.example.org/{word}q/ogcapi/api")),
     }
+
+
+# distributions per kind: a format each (one without format), a bulk download of no listed format and an API
+# without a service format each one more
+DISTRIBUTIONS = {"every-format": len(vocabularies()["file_type"].offered()), "services-zip": 3, "hvd": 2,
+                 "download": 2, "rest-api": 2, "hvd-api": 3}
+SERVICES = ("rest-api", "wms-url", "hvd-api")
 
 
 def _departments(path: Path, codes: dict[str, str]) -> Path:
@@ -210,6 +254,7 @@ def campaign(dcat_portal: PortalInfo, dcat_material: Path,
         ckan_url=dcat_portal.url, ckan_token=SecretStr(dcat_portal.token), ckan_url_muenchen=None,
         ckan_url_augsburg=None, ckan_url_nuernberg=None, ckan_token_muenchen=None, ckan_token_augsburg=None,
         ckan_token_nuernberg=None, http_timeout=60.0, publish_concurrency=4, shapes_dir=dcat_material,
+        hvd_shapes_dir=hvd_folder(),
     )
     organisation = load_organisation(departments)
     word = "".join(secrets.choice("bcdfghjklmnpqrstvwxz") for _ in range(8))
@@ -260,10 +305,12 @@ def ours_only(graph: Graph, identifiers: set[str]) -> tuple[Graph, set[URIRef]]:
     datasets = {d for d in graph.subjects(RDF.type, DCAT.Dataset)
                 if str(graph.value(d, DCT.identifier)) in identifiers}
     others = set(graph.subjects(RDF.type, DCAT.Dataset)) - datasets
+    services = {v for d in datasets for dist in graph.objects(d, DCAT.distribution)
+                for v in graph.objects(dist, DCAT.accessService)}
     out = Graph()
     for catalog in graph.subjects(RDF.type, DCAT.Catalog):
         for s, p, o in graph.triples((catalog, None, None)):
-            if o not in others:
+            if o not in others and (p != DCAT.service or o in services):
                 out.add((s, p, o))
             if p == DCT.publisher:
                 for triple in graph.triples((o, None, None)):
@@ -299,6 +346,7 @@ def run_cli(campaign: Campaign, *args: str, env: dict[str, str] | None = None) -
     environment.update(INVENTUR_DATABASE_URL=settings.database_url, INVENTUR_DATA_DIR=str(settings.data_dir),
                        INVENTUR_DEPARTMENTS_FILE=str(settings.departments_file), INVENTUR_CKAN_URL=campaign.portal.url,
                        INVENTUR_SHAPES_DIR=str(settings.shapes_folder()),
+                       **({"INVENTUR_HVD_SHAPES_DIR": str(settings.hvd_shapes_dir)} if settings.hvd_shapes_dir else {}),
                        INVENTUR_CKAN_TOKEN=campaign.portal.token, DO_NOT_TRACK="1", **(env or {}))
     return subprocess.run([sys.executable, "-m", "flows", *args], env=environment, cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
@@ -326,6 +374,12 @@ def judge(campaign: Campaign, shapes: dict[str, Path], tmp_path: Path) -> dict[s
             assert cause is not None, f"DCAT-AP.de {version}: {result}"
             upstream[(version, cause)] += 1
 
+    # the High-Value Datasets with their distributions and data services, as the DCAT-AP HVD shapes see them
+    hvd = {str(graph.value(d, DCT.identifier)) for d in datasets if (d, DCATAP.hvdCategory, None) in graph}
+    folder = hvd_folder()
+    hvd_violations = None if folder is None else [
+        str(r) for r in validate_hvd(ours_only(graph, hvd)[0], folder).of("Violation")]
+
     exported = run_cli(campaign, "dcat", "export", "--out", str(tmp_path / "export.ttl"), "--base-uri",
                        campaign.portal.url)
     assert exported.returncode == 0, exported.stderr
@@ -334,11 +388,22 @@ def judge(campaign: Campaign, shapes: dict[str, Path], tmp_path: Path) -> dict[s
     assert set(expected) == identifiers
     checks = check_datasets(expected, export, graph)
     differences = Counter((d.node.split()[0], d.property, d.known) for c in checks.values() for d in c.differences)
-    distributions = sum(len(list(export.objects(node, DCAT.distribution))) for node in expected.values())
-    theirs = sum(len(list(graph.objects(node, DCAT.distribution))) for node in datasets)
+
+    def count(g: Graph, nodes: Any, link: Any) -> int:
+        return sum(len(list(g.objects(node, link))) for node in nodes)
+
+    def services(g: Graph, nodes: Any) -> set[Any]:
+        return {v for d in nodes for dist in g.objects(d, DCAT.distribution) for v in g.objects(dist, DCAT.accessService)}
+
     catalog = next(iter(export.subjects(RDF.type, DCAT.Catalog)))
-    return {"pages": pages, "upstream": upstream, "differences": differences, "distributions": (distributions, theirs),
-            "catalog": compare_catalog(export, catalog, graph, next(iter(graph.subjects(RDF.type, DCAT.Catalog)))),
+    portal_catalog = next(iter(graph.subjects(RDF.type, DCAT.Catalog)))
+    mine, theirs = services(export, expected.values()), services(graph, datasets)
+    return {"pages": pages, "upstream": upstream, "differences": differences,
+            "distributions": (count(export, expected.values(), DCAT.distribution), count(graph, datasets, DCAT.distribution)),
+            "services": (len(mine), len(theirs), len(set(export.objects(catalog, DCAT.service))),
+                         len(set(graph.objects(portal_catalog, DCAT.service)) & theirs)),
+            "hvd": (len(hvd), hvd_violations),
+            "catalog": compare_catalog(export, catalog, graph, portal_catalog),
             "datasets": len(identifiers)}
 
 
@@ -353,6 +418,10 @@ def assert_as_published(campaign: Campaign, outcome: dict[str, Any], end_only: i
     }
     mine, theirs = outcome["distributions"]
     assert mine == theirs
+    # data service by data service (compared with their datasets above), each listed by the catalog
+    assert outcome["services"] == (len(SERVICES),) * 4
+    # the High-Value Datasets pass the DCAT-AP HVD shapes as the portal writes them
+    assert outcome["hvd"] == (2, [] if hvd_folder() else None)
     assert outcome["catalog"] == []
 
 
@@ -366,13 +435,15 @@ def test_the_portals_dcat_is_what_we_publish(campaign: Campaign, first: PublishS
     outcome = judge(campaign, shapes, tmp_path)
     assert_as_published(campaign, outcome, end_only=1)
     assert outcome["distributions"][0] == (
-        len(vocabularies()["file_type"].offered()) + 3 + 1 + 2 + (len(campaign.kinds) - 4) + FILLERS)
+        sum(DISTRIBUTIONS.values()) + len(campaign.kinds) - len(DISTRIBUTIONS) + FILLERS)
 
     # the publish step's own verification agrees with the judges above
     [portal] = first.portals
     verification = portal.verification
     assert verification is not None and verification.ok, verification.as_record() if verification else None
-    assert verification.datasets == len(campaign.kinds) + FILLERS and verification.profiles == ["2.0", "3.0"]
+    assert verification.datasets == len(campaign.kinds) + FILLERS
+    # the High-Value Datasets also with the HVD shapes
+    assert verification.profiles == ["2.0", "3.0", *(["hvd"] if hvd_folder() else [])]
     assert verification.upstream == {"dcat-end-only-period (3.0)": 1}
 
     # what GovData reads of some kinds, in detail
@@ -397,6 +468,45 @@ def test_the_portals_dcat_is_what_we_publish(campaign: Campaign, first: PublishS
     assert not list(graph.subjects(URIRef("http://dcat-ap.de/def/dcatde/maintainer"), None))
     assert graph.value(dataset("hvd"), URIRef("http://data.europa.eu/r5r/hvdCategory")) is not None
 
+    # bulk downloads and APIs
+    word = campaign.word
+
+    def distribution(kind: str, code: str) -> URIRef:
+        return URIRef(f"{dataset(kind)}/distribution/{code}")
+
+    def service(kind: str) -> URIRef:
+        return URIRef(f"{dataset(kind)}/dataservice")
+
+    assert graph.value(distribution("download", "CSV"), DCAT.downloadURL) == URIRef(  # encoded as the export does
+        f"https://opendata.example.org/{word}m/B%C3%A4ume-alle.csv")
+    assert graph.value(distribution("download", "JSON"), DCAT.downloadURL) is None
+    rest = service("rest-api")
+    assert (distribution("rest-api", "api"), DCAT.accessService, rest) in graph
+    assert graph.value(distribution("rest-api", "JSON"), DCAT.downloadURL) == URIRef(
+        f"https://opendata.example.org/{word}n.json")
+    assert graph.value(rest, DCAT.endpointURL) == URIRef(f"https://api.example.org/{word}n/v1")
+    assert graph.value(rest, DCAT.endpointDescription) == graph.value(rest, FOAF.page) == URIRef(
+        f"https://api.example.org/{word}n/v1/openapi.json")
+    assert (rest, DCAT.servesDataset, dataset("rest-api")) in graph
+    assert graph.value(graph.value(rest, DCAT.contactPoint), VCARD.hasEmail) == URIRef("mailto:gruen@muenchen.de")
+    wms = service("wms-url")
+    assert (distribution("wms-url", "WMS_SRVC"), DCAT.accessService, wms) in graph
+    assert graph.value(wms, DCAT.endpointURL) == URIRef(f"https://geo.example.org/{word}p/wms?LAYERS=baeume%2Cstrassen")
+    assert graph.value(wms, DCAT.endpointDescription) == URIRef(
+        f"https://geo.example.org/{word}p/wms?LAYERS=baeume%2Cstrassen&SERVICE=WMS&REQUEST=GetCapabilities")
+    assert graph.value(wms, DCT.conformsTo) == URIRef("http://www.opengis.net/def/serviceType/ogc/wms")
+    ogc = service("hvd-api")
+    assert (distribution("hvd-api", "WFS_SRVC"), DCAT.accessService, ogc) in graph
+    assert graph.value(distribution("hvd-api", "WFS_SRVC"), DCAT.accessURL) == URIRef(
+        f"https://geo.example.org/{word}q/ogcapi")
+    assert graph.value(distribution("hvd-api", "ZIP"), DCAT.downloadURL) == URIRef(
+        f"https://opendata.example.org/{word}q/bestand.zip")
+    assert graph.value(ogc, DCATAP.hvdCategory) == graph.value(dataset("hvd-api"), DCATAP.hvdCategory)
+    assert graph.value(ogc, DCATAP.applicableLegislation) == URIRef("http://data.europa.eu/eli/reg_impl/2023/138/oj")
+    assert (graph.value(ogc, DCAT.contactPoint), RDF.type, VCARD.Kind) in graph
+    catalog = next(iter(graph.subjects(RDF.type, DCAT.Catalog)))
+    assert {rest, wms, ogc} <= set(graph.objects(catalog, DCAT.service))
+
 
 def test_an_update_round_keeps_it(campaign: Campaign, first: PublishSummary, shapes: dict[str, Path],
                                   tmp_path: Path) -> None:
@@ -406,6 +516,10 @@ def test_an_update_round_keeps_it(campaign: Campaign, first: PublishSummary, sha
         "end-only": {"temporal_start": "2019-01-01"},
         "odd-keywords": {"keywords": _keywords("Spiel & Spaß; Stadt/Park")},
         "no-spatial": {"temporal_end": "2024-06-30", "temporal_start": None},  # now the end-only one
+        # the bulk download now of a listed format: its own distribution goes, the CSV one has it
+        "hvd-api": {"download_url": f"https://opendata.example.org/{campaign.word}q/bestand.csv"},
+        "rest-api": {"api_documentation": f"https://api.example.org/{campaign.word}n/v2/openapi.json",
+                     "api_url": f"https://api.example.org/{campaign.word}n/v2"},
     }
     with campaign.session() as session:
         for kind, over in changes.items():
@@ -414,7 +528,8 @@ def test_an_update_round_keeps_it(campaign: Campaign, first: PublishSummary, sha
                                                      "personal_data", "third_party_rights", "access_rights", "license",
                                                      "formats", "access_url", "frequency", "temporal_start",
                                                      "temporal_end", "publish_proposal", "spatial_scope", "spatial",
-                                                     "attribution", "hvd_category", "last_updated")}
+                                                     "attribution", "hvd_category", "last_updated", "download_url",
+                                                     "api_url", "api_type", "api_documentation")}
             values.update(over)
             save_entry(session, values, identifier=entry.identifier, city=entry.city, department=entry.department,
                        source=Source("survey", "runde-2.xlsx"), organisation=campaign.organisation)
@@ -424,6 +539,12 @@ def test_an_update_round_keeps_it(campaign: Campaign, first: PublishSummary, sha
     summary = publish(campaign.services)
     assert summary.totals()["updated"] == len(changes) and summary.failed == 0
     assert_as_published(campaign, judge(campaign, shapes, tmp_path), end_only=1)
+    graph, _ = read_catalog(campaign.portal.url)
+    hvd_api = URIRef(f"{campaign.portal.url}/dataset/{campaign.kinds['hvd-api']}")
+    assert {str(d).rsplit("/", 1)[1]: graph.value(d, DCAT.downloadURL) for d in graph.objects(hvd_api, DCAT.distribution)
+            } == {"CSV": URIRef(f"https://opendata.example.org/{campaign.word}q/bestand.csv"), "WFS_SRVC": None}
+    rest = URIRef(f"{campaign.portal.url}/dataset/{campaign.kinds['rest-api']}/dataservice")
+    assert set(graph.objects(rest, DCAT.endpointURL)) == {URIRef(f"https://api.example.org/{campaign.word}n/v2")}
 
 
 def test_a_withdrawal_and_a_restore_keep_it(campaign: Campaign, first: PublishSummary, shapes: dict[str, Path],
@@ -453,6 +574,14 @@ def test_verify_reports_a_package_edited_by_hand(campaign: Campaign, first: Publ
         geojson = next(r for r in package["resources"] if r["format"].endswith("/GEOJSON"))
         remote.call_action("resource_patch", {"id": geojson["id"], "format": "GeoJSON"},
                            requests_kwargs={"timeout": TIMEOUT})
+        # the documentation of a data service, changed by hand
+        served = remote.call_action("package_show", {"id": campaign.kinds["hvd-api"].lower()},
+                                    requests_kwargs={"timeout": TIMEOUT})
+        wfs = next(r for r in served["resources"] if r.get("access_services"))
+        [access_service] = json.loads(wfs["access_services"])
+        access_service["endpoint_description"] = "https://example.org/handbuch.html"
+        remote.call_action("resource_patch", {"id": wfs["id"], "access_services": json.dumps([access_service])},
+                           requests_kwargs={"timeout": TIMEOUT})
     finally:
         remote.close()
 
@@ -461,8 +590,12 @@ def test_verify_reports_a_package_edited_by_hand(campaign: Campaign, first: Publ
     [portal] = json.loads(done.stdout)["portals"]
     verification = portal["verification"]
     assert portal["writes"] == 0 and not verification["ok"]
-    [entry] = verification["entries"]
-    assert entry["identifier"] == edited
+    entries = {e["identifier"]: e for e in verification["entries"]}
+    assert set(entries) == {edited, campaign.kinds["hvd-api"]}
+    assert entries[campaign.kinds["hvd-api"]]["differences"] == [
+        "service dataservice dcat:endpointDescription: expected "
+        f"<https://geo.example.org/{campaign.word}q/ogcapi/api>, portal has <https://example.org/handbuch.html>"]
+    entry = entries[edited]
     assert any("dct:title" in d and "(von Hand)" in d for d in entry["differences"])
     assert any("distribution GEOJSON dct:format" in d and '"GeoJSON"' in d for d in entry["differences"])
     assert any(v.startswith("3.0: dct:format") for v in entry["violations"])
@@ -470,6 +603,11 @@ def test_verify_reports_a_package_edited_by_hand(campaign: Campaign, first: Publ
         found = session.execute(select(FindingRow.code, FindingRow.field).where(
             FindingRow.identifier == edited, FindingRow.stage == "verify", FindingRow.is_open.is_(True))).all()
     assert ("portal-dcat-difference", "title") in found and ("portal-dcat-violation", "formats") in found
+    with campaign.session() as session:
+        found = session.execute(select(FindingRow.code, FindingRow.field).where(
+            FindingRow.identifier == campaign.kinds["hvd-api"], FindingRow.stage == "verify",
+            FindingRow.is_open.is_(True))).all()
+    assert found == [("portal-dcat-difference", "api_documentation")]
 
     table = run_cli(campaign, "publish", "--dry-run", "--verify", "--city", "nuernberg")
     assert table.returncode == 1 and edited in table.stdout and "(von Hand)" in table.stdout

@@ -176,6 +176,88 @@ def test_a_record_maps_to_a_package_as_govdata_reads_it() -> None:
     assert "uri" not in plain["resources"][0]
 
 
+ACCESS_KINDS: dict[str, dict[str, Any]] = {
+    "download of a format": {"formats": [EU + "file-type/CSV", EU + "file-type/JSON"],
+                             "access_url": "https://opendata.augsburg.de/bevoelkerung",
+                             "download_url": "https://opendata.augsburg.de/bevoelkerung/Bevölkerung alle.csv"},
+    "download of no format": {"formats": [EU + "file-type/CSV"], "download_url": "https://opendata.augsburg.de/b.zip"},
+    "only a download": {"formats": [], "access_url": None, "download_url": "https://opendata.augsburg.de/b.zip"},
+    "REST API": {"formats": [EU + "file-type/JSON"], "api_url": "https://api.augsburg.de/b/v1", "api_type": "REST",
+                 "api_documentation": "https://api.augsburg.de/b/v1/openapi.json", "hvd_category": None},
+    "WMS as the URL": {"formats": [EU + "file-type/WMS_SRVC"], "access_url": "https://geo.augsburg.de/wms?LAYERS=a,b(c)",
+                       "hvd_category": None},
+    "HVD OGC API and download": {"formats": [EU + "file-type/CSV", EU + "file-type/WFS_SRVC"],
+                                 "api_url": "https://geo.augsburg.de/ogcapi", "api_type": "OGC_API",
+                                 "api_documentation": "https://geo.augsburg.de/ogcapi/api",
+                                 "download_url": "https://opendata.augsburg.de/b.zip"},
+    "HVD API without description": {"api_url": "https://api.augsburg.de/w/v1", "api_type": "REST"},
+    "only an API": {"formats": [], "access_url": None, "api_url": "https://api.augsburg.de/x/v1", "api_type": "REST",
+                    "hvd_category": None},
+}
+
+
+@pytest.mark.parametrize("kind", ACCESS_KINDS)
+def test_downloads_and_apis_map_as_the_export_writes_them(kind: str) -> None:
+    """Every distribution of the export is a resource with the same IRI, addresses and format, and the API's
+    data service rides on the resources of the API as ckanext-dcat reads it (``access_services``)."""
+    from rdflib.namespace import DCAT, DCTERMS, FOAF
+
+    base = "https://daten.example.org"
+    entry = record(**ACCESS_KINDS[kind])
+    package = package_of(entry, ORG, base_uri=base)
+    graph = dcat.build_catalog([entry], ORG, base_uri=base, catalog_title="t", catalog_description="d",
+                               city="augsburg").graph
+    dataset = dcat.dataset_uri(base, entry["identifier"])
+
+    def text(node: Any) -> str:
+        return "" if node is None else str(node)
+
+    exported = {str(d): (text(graph.value(d, DCAT.accessURL)), text(graph.value(d, DCAT.downloadURL)),
+                         text(graph.value(d, DCTERMS["format"])), text(graph.value(d, DCAT.mediaType)),
+                         text(graph.value(d, DCAT.accessService)))
+                for d in graph.objects(dataset, DCAT.distribution)}
+    mapped = {r["uri"]: (r["access_url"], r.get("download_url", ""), r["format"], r["mimetype"],
+                         next((s["uri"] for s in json.loads(r.get("access_services") or "[]")), ""))
+              for r in package["resources"]}
+    assert mapped == exported
+    assert len({r["id"] for r in package["resources"]}) == len(package["resources"])
+
+    services = [json.loads(r["access_services"])[0] for r in package["resources"] if r.get("access_services")]
+    node = graph.value(predicate=DCAT.servesDataset, object=dataset)
+    if node is None:
+        assert services == []
+        return
+    [service] = {json.dumps(s, sort_keys=True) for s in services}  # the same on every resource of the API
+    service = json.loads(service)
+    assert service["uri"] == str(node) == f"{dataset}/dataservice"
+    assert service["serves_dataset"] == [str(dataset)] and service["title"] == str(graph.value(node, DCTERMS.title))
+    assert service["endpoint_url"] == [str(graph.value(node, DCAT.endpointURL))]
+    assert service.get("endpoint_description", "") == text(graph.value(node, DCAT.endpointDescription))
+    assert service.get("documentation", []) == [str(p) for p in graph.objects(node, FOAF.page)]
+    assert service.get("conforms_to", []) == [str(p) for p in graph.objects(node, DCTERMS.conformsTo)]
+    assert service["license"] == text(graph.value(node, DCTERMS.license))
+    assert service["contact"]["uri"] == str(graph.value(node, DCAT.contactPoint))
+    assert service["publisher"]["uri"] == str(graph.value(node, DCTERMS.publisher))
+    assert service.get("hvd_category", []) == [str(c) for c in graph.objects(node, dcat.DCATAP.hvdCategory)]
+    assert service.get("applicable_legislation", []) == [
+        str(c) for c in graph.objects(node, dcat.DCATAP.applicableLegislation)]
+
+
+def test_an_api_of_a_high_value_dataset_is_a_data_service_only_with_a_description() -> None:
+    undescribed = package_of(record(**ACCESS_KINDS["HVD API without description"]), ORG, base_uri="https://d.example.org")
+    assert not any(r.get("access_services") for r in undescribed["resources"])
+    assert any(r["access_url"] == "https://api.augsburg.de/w/v1" for r in undescribed["resources"])
+    ogc = package_of(record(**ACCESS_KINDS["HVD OGC API and download"]), ORG, base_uri="https://d.example.org")
+    [wfs] = [r for r in ogc["resources"] if r.get("access_services")]
+    assert wfs["format"] == EU + "file-type/WFS_SRVC" and wfs["access_url"] == "https://geo.augsburg.de/ogcapi"
+    [service] = json.loads(wfs["access_services"])
+    assert service["hvd_category"] == ["http://data.europa.eu/bna/c_e1da4e07"]
+    assert service["contact"] == {"uri": "https://d.example.org/dataset/A-STAT-00001/dataservice#contact",
+                                  "name": ORG.department("augsburg", "STAT").name, "email": "statistik@augsburg.de"}
+    zip_file = next(r for r in ogc["resources"] if r["format"] == EU + "file-type/ZIP")
+    assert zip_file["download_url"] == zip_file["url"] == "https://opendata.augsburg.de/b.zip"
+
+
 def test_attribution_only_where_the_licence_demands_it_and_the_hash_follows_the_content() -> None:
     zero = package_of(record(license=LICENCES + "dl-zero-de/2.0"), ORG)
     assert all("licenseAttributionByText" not in r for r in zero["resources"])

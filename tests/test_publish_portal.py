@@ -508,7 +508,8 @@ def test_killing_ckan_midway_then_publishing_again_leaves_every_dataset_once(
             time.sleep(0.1)
         left = [w for w in workers if is_alive(w)]
         # the portal is shared by the whole session: bring CKAN back whatever happened above
-        up(portal.base_dir, licenses=ckan_licences(), groups=theme_groups(), port=int(portal.url.rsplit(":", 1)[1]))
+        up(portal.base_dir, licenses=ckan_licences(), groups=theme_groups(), port=int(portal.url.rsplit(":", 1)[1]),
+           venv=Path(json.loads((portal.base_dir / "portal.json").read_text())["venv"]))  # the session's environment
     assert workers and not left, f"workers {left} outlived their killed master"
     first = stopped.value.summary.totals()
     assert 10 <= first["created"] < 40, first

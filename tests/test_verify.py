@@ -62,11 +62,11 @@ def services(tmp_path: Path) -> Iterator[Services]:
     made.close()
 
 
-def actions_for(services: Services, numbers: list[int]) -> list[PlannedAction]:
+def actions_for(services: Services, numbers: list[int], **over: Any) -> list[PlannedAction]:
     actions = []
     with services.store.session() as session:
         for number in numbers:
-            values = {k: v for k, v in record(number).items() if k not in ("identifier", "city", "department")}
+            values = {k: v for k, v in record(number, **over).items() if k not in ("identifier", "city", "department")}
             entry = save_entry(session, values, city="muenchen", department="KVR", source=Source("survey"),
                                organisation=services.organisation).entry
             entry.status = "published"
@@ -192,3 +192,41 @@ def test_the_catalog_nodes_texts_are_shown_its_violations_counted(services: Serv
     result = verify_portal(services, StandInPortal(graph), actions, run_id=None, progress=lambda _m: None)
     assert result.ok and result.catalog == []
     assert len(result.catalog_differences) == 1 and "Offene Daten Augsburg" in result.catalog_differences[0]
+
+
+def test_high_value_datasets_are_checked_with_the_hvd_shapes(tmp_path: Path) -> None:
+    from rdflib.namespace import DCAT, RDF
+
+    from catalog.dcat import VCARD
+    from tests.official_shapes import hvd_shapes_dir
+
+    services = Services(Settings(database_url=f"sqlite:///{tmp_path / 'inventur.db'}", data_dir=tmp_path / "data",
+                                 shapes_dir=tmp_path / "no-shapes", hvd_shapes_dir=hvd_shapes_dir()))
+    try:
+        hvd = actions_for(services, [1], hvd_category="http://data.europa.eu/bna/c_b79e35eb",
+                          formats=["http://publications.europa.eu/resource/authority/file-type/JSON"],
+                          api_url="https://api.muenchen.de/parken/v1", api_type="REST",
+                          api_documentation="https://api.muenchen.de/parken/v1/openapi.json")
+        actions = hvd + actions_for(services, [2])
+        graph = portal_graph(actions, services)
+        result = verify_portal(services, StandInPortal(graph, per_page=10), actions, run_id=None,
+                               progress=lambda _m: None)
+        assert result.profiles == ["hvd"] and result.ok, result.as_record()
+
+        # a portal without ckanext-inventur's profile: its service's contact point is no vcard:Kind
+        service = URIRef(f"{BASE}/dataset/{hvd[0].identifier}/dataservice")
+        graph.remove((graph.value(service, DCAT.contactPoint), RDF.type, VCARD.Kind))
+        with services.store.session() as session:
+            run = start_run(session, "publish").id
+        result = verify_portal(services, StandInPortal(graph, per_page=10), actions, run_id=run,
+                               progress=lambda _m: None)
+        assert result.violations == {"hvd": 1} and [c.identifier for c in result.entries] == [hvd[0].identifier]
+        # the HVD shapes' violation, and the difference from the export (which types it so)
+        assert open_findings(services) == [(hvd[0].identifier, "portal-dcat-difference", "contact_email"),
+                                           (hvd[0].identifier, "portal-dcat-violation", "contact_email")]
+        with services.store.session() as session:
+            message = session.scalars(select(FindingRow.message).where(
+                FindingRow.stage == "verify", FindingRow.code == "portal-dcat-violation")).one()
+        assert "DCAT-AP HVD" in message and "DCAT-AP.de" not in message
+    finally:
+        services.close()

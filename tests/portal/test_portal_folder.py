@@ -85,7 +85,9 @@ def test_portal_status_shows_the_same_portal_from_any_folder(reachable_folder: P
 @pytest.mark.portal
 def test_eval_of_portal_up_exports_the_url_and_the_token(portal: PortalInfo, tmp_path: Path) -> None:
     """The README's recipe: the variables reach the programs the shell starts (e.g. `inventur publish`)."""
-    env = {**clean_env(), "INVENTUR_PORTAL_DIR": str(portal.base_dir), "PYTHONPATH": str(ROOT)}
+    env = {**clean_env(), "INVENTUR_PORTAL_DIR": str(portal.base_dir), "PYTHONPATH": str(ROOT),
+           # the session portal's CKAN environment: another one would be set up and switched to
+           "INVENTUR_CKAN_VENV": json.loads((portal.base_dir / "portal.json").read_text())["venv"]}
     show = "import os; print(os.environ['INVENTUR_CKAN_URL'], os.environ['INVENTUR_CKAN_TOKEN'])"
     script = f'eval "$({sys.executable} -m flows portal up)" && {sys.executable} -c "{show}"'
     done = subprocess.run(["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,

@@ -6,7 +6,9 @@ datasets, named with random words, so a portal folder reused between runs does n
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -162,7 +164,8 @@ def test_groups_were_created_from_the_arguments(api: Api) -> None:
 def test_up_again_is_idempotent_and_fast(portal: PortalInfo) -> None:
     port = int(portal.url.rsplit(":", 1)[1])
     started = time.perf_counter()
-    again = up(portal.base_dir, licenses=LICENSES, groups=GROUPS, port=port)
+    venv = Path(json.loads((portal.base_dir / "portal.json").read_text())["venv"])  # the session's (INVENTUR_CKAN_VENV)
+    again = up(portal.base_dir, licenses=LICENSES, groups=GROUPS, port=port, venv=venv)
     elapsed = time.perf_counter() - started
     assert again.url == portal.url and again.sysadmin == portal.sysadmin == "inventur-admin"
     assert elapsed < 10, f"a second up() took {elapsed:.1f} s"

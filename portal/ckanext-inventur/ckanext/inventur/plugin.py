@@ -91,5 +91,5 @@ class InventurPlugin(plugins.SingletonPlugin):
         declaration.annotate("ckanext-inventur")
         section = key.ckanext.inventur
         for name in ("catalog_publisher_name", "catalog_publisher_uri", "catalog_publisher_type",
-                     "catalog_language", "catalog_theme_taxonomy", "format_labels"):
+                     "catalog_language", "catalog_theme_taxonomy", "hvd_category_scheme", "format_labels"):
             declaration.declare(getattr(section, name), "")
