@@ -136,8 +136,16 @@ def ensure_extensions(
             # a folder is built from a copy: building writes build/ and *.egg-info beside its sources
             arguments = [_copied(e.argument, Path(scratch)) for e in wanted]
             _install(venv, python, arguments, lacking, log_path)
-        keys = _installed_keys(venv) | {e.key for e in wanted}
+        # one key per distribution: what was installed before of the same distribution is no longer there
+        names = {_distribution(e.key) for e in wanted}
+        keys = {k for k in _installed_keys(venv) if _distribution(k) not in names} | {e.key for e in wanted}
         (venv / _MARKER).write_text(json.dumps(sorted(keys), indent=1) + "\n")
+
+
+def _distribution(key: str) -> str:
+    """The distribution a marker key is about: ``ckanext-dcat==2.3.0`` and ``ckanext-dcat @ git+...``
+    both name ``ckanext-dcat``."""
+    return re.split(r"[@=<>!~;\[ ]", key, maxsplit=1)[0].strip().lower().replace("_", "-")
 
 
 def _copied(argument: str, scratch: Path) -> str:

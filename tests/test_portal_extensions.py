@@ -91,3 +91,19 @@ def test_what_german_visitors_read() -> None:
     assert organisation_title(Department("muenchen", "UWA", "Umweltamt", "Amt"), muenchen) == "München: Umweltamt"
     library = Department("augsburg", "STB", "Stadtbücherei Augsburg", "Eigenbetrieb")
     assert organisation_title(library, augsburg) == "Stadtbücherei Augsburg"  # says its city already
+
+
+def test_the_marker_holds_one_key_per_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import portal.extensions as module
+
+    venv = tmp_path / "ckan"
+    venv.mkdir()
+    installed: list[list[str]] = []
+    monkeypatch.setattr(module, "_install", lambda venv, python, arguments, lacking, log: installed.append(arguments))
+    older = [module.Extension("ckanext-inventur", "ckanext-inventur@sha256:0000", reinstall="ckanext-inventur"),
+             module.Extension("ckanext-dcat==2.2.0", "ckanext-dcat==2.2.0")]
+    module.ensure_extensions(venv, older, tmp_path / "log", lambda m: None)
+    wanted = extensions(None)
+    module.ensure_extensions(venv, wanted, tmp_path / "log", lambda m: None)
+    assert missing(venv, wanted) == [] and missing(venv, older) == older  # the older versions are gone
+    assert len(installed) == 2
