@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
+from catalog.errors import InventurError
 from catalog.keywords import clean_keyword, clean_keywords
 from catalog.organisation import City, Department, Organisation, UnknownCity, UnknownDepartment
 from catalog.records import record_list, record_text
@@ -136,7 +137,7 @@ _ID_NAMESPACE = uuid.UUID("6f1c2f8e-3a0b-5d51-9a55-1c9e0f8a7b21")
 SKIP_UNKNOWN_DEPARTMENT = "unknown-department"
 
 
-class PackageSkipped(ValueError):
+class PackageSkipped(InventurError, ValueError):
     """An entry that cannot become a valid CKAN package; ``code`` is one of the skip codes of
     :mod:`catalog.dcat` (the DCAT export leaves out the same entries) or :data:`SKIP_UNKNOWN_DEPARTMENT`."""
 

@@ -16,8 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from catalog.errors import BusyError
 
-class LockBusy(RuntimeError):
+
+class LockBusy(BusyError, RuntimeError):
     """Another run holds the lock for longer than we were willing to wait."""
 
 

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import yaml
 
+from catalog.errors import UsageError
+
 CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,10}$")
 
 
-class UnknownCity(LookupError):
+class UnknownCity(UsageError, LookupError):
     """A city key that is not one of the cooperation's cities."""
 
 
-class UnknownDepartment(LookupError):
+class UnknownDepartment(UsageError, LookupError):
     """A department code that the city's department list does not hold."""
 
 

@@ -46,6 +46,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from catalog.errors import UsageError
+from catalog.findings import LABELS
 from catalog.hvd import HvdFigures, hvd_figures
 from catalog.models import (
     Campaign,
@@ -123,60 +125,8 @@ INDICATOR_LABELS: dict[str, str] = {
     "modified": "Änderungsdatum angegeben",
 }
 
-FINDING_LABELS: dict[str, str] = {
-    "value-corrected": "Wert automatisch angepasst",
-    "missing-required": "Pflichtangabe fehlt",
-    "missing-recommended": "empfohlene Angabe fehlt",
-    "unknown-value": "ungültiger Wert",
-    "ambiguous-value": "mehrdeutiger Wert",
-    "invalid-email": "ungültige E-Mail-Adresse",
-    "invalid-url": "ungültige Internetadresse",
-    "invalid-date": "unlesbares Datum",
-    "date-order": "Zeitraum endet vor seinem Beginn",
-    "date-in-future": "Datum in der Zukunft",
-    "date-too-early": "auffällig frühes Datum",
-    "too-long": "Text zu lang",
-    "description-short": "Beschreibung sehr kurz",
-    "too-many-values": "mehrere Werte, nur einer erlaubt",
-    "restriction-reason-missing": "Begründung der Zugangsbeschränkung fehlt",
-    "license-missing": "Lizenz fehlt",
-    "license-not-open": "keine offene Lizenz",
-    "attribution-missing": "Namensnennung fehlt",
-    "personal-data-public": "personenbezogene Daten als öffentlich angegeben",
-    "personal-data-proposed": "personenbezogene Daten zur Veröffentlichung empfohlen",
-    "third-party-rights": "Rechte Dritter zu klären",
-    "duplicate-title": "Titel mehrfach in der Dienststelle",
-    "duplicate-across-departments": "derselbe Datenbestand in einer anderen Dienststelle",
-    "similar-in-other-city": "ähnlicher Datenbestand in einer anderen Stadt",
-    "duplicate-identifier": "Kennung mehrfach",
-    "identifier-unknown": "unbekannte Kennung",
-    "identifier-foreign": "Kennung einer anderen Dienststelle",
-    "formula-in-cell": "Formel in einer Zelle",
-    "unknown-column": "unbekannte Spalte",
-    "missing-column": "Spalte fehlt",
-    "sheet-missing": "Tabellenblatt fehlt",
-    "template-outdated": "veraltete Vorlage",
-    "signature-invalid": "Datei gehört nicht zur Dienststelle oder wurde verändert",
-    "file-unreadable": "Datei nicht lesbar",
-    "file-too-large": "Datei zu groß",
-    "file-empty": "Datei leer",
-    "file-macros": "Datei mit Makros",
-    "file-encrypted": "Datei verschlüsselt",
-    "file-embedded-content": "Datei mit eingebetteten Inhalten",
-    "department-unmapped": "Organisation der Quelle keiner Dienststelle zugeordnet",
-    "department-unknown": "Organisation der Quelle unbekannt, nicht übernommen",
-    "remote-gone": "in der Quelle nicht mehr vorhanden",
-    "remote-record-skipped": "Datensatz der Quelle nicht übernommen",
-    "harvest-incomplete": "Quelle nicht vollständig gelesen",
-    "hvd-not-public": "hochwertiger Datensatz nicht öffentlich",
-    "hvd-licence": "hochwertiger Datensatz: Lizenz nicht frei genug",
-    "hvd-format": "hochwertiger Datensatz: kein maschinenlesbares Format",
-    "hvd-bulk-download": "hochwertiger Datensatz: kein Gesamtdownload",
-    "hvd-api": "hochwertiger Datensatz: keine Schnittstelle (API)",
-    "hvd-metadata": "hochwertiger Datensatz: HVD-Metadaten unvollständig",
-    "hvd-contact": "hochwertiger Datensatz: keine Kontaktstelle",
-    "legal-basis-missing": "Rechtsgrundlage der Beschränkung fehlt",
-}
+FINDING_LABELS: dict[str, str] = LABELS
+"""Short German label of each finding code (declared in :data:`catalog.findings.REGISTRY`)."""
 
 NO_THEME = "ohne Thema"
 NO_DATA_KIND = "ohne Angabe"
@@ -486,7 +436,7 @@ def campaign_spans(session: Session, cities: Sequence[str] | None = None) -> lis
     return [CampaignSpan(name, when) for name, when in ordered]
 
 
-class UnknownCampaign(LookupError):
+class UnknownCampaign(UsageError, LookupError):
     """A campaign the store knows nothing of (no delivery, no return, no record)."""
 
 

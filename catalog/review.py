@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalog.errors import InventurError, UsageError
 from catalog.fields import BY_KEY, Kind
 from catalog.findings import SEVERITY_ORDER
 from catalog.inventory import entry_record
@@ -80,7 +81,7 @@ _MAX_REVIEWER = 200
 # --------------------------------------------------------------------------- errors
 
 
-class ReviewError(Exception):
+class ReviewError(InventurError):
     """A review action that cannot be carried out; nothing was written.
 
     ``str(error)`` is the English message for operators; ``message_de`` the German text where a
@@ -93,11 +94,11 @@ class ReviewError(Exception):
         self.message_de = message_de or message
 
 
-class UnknownEntry(ReviewError, LookupError):
+class UnknownEntry(ReviewError, UsageError, LookupError):
     """No entry has this identifier."""
 
 
-class InvalidInput(ReviewError, ValueError):
+class InvalidInput(ReviewError, UsageError, ValueError):
     """The request itself is incomplete: no reviewer name, or no comment where one is required."""
 
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from catalog.errors import UsageError
 from catalog.fields import BY_KEY
 from catalog.organisation import Organisation
 from catalog.review import (
@@ -128,7 +129,7 @@ DATA_COLUMNS: tuple[Column, ...] = (*_LEAD, *_DETAILS)
 _BY_LABEL: dict[str, Column] = {c.label: c for c in COLUMNS}
 
 
-class ReviewSheetInvalid(ReviewError, ValueError):
+class ReviewSheetInvalid(ReviewError, UsageError, ValueError):
     """The file is no review workbook of this tool (or not readable): nothing was applied."""
 
 

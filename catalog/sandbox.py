@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Literal, TypeVar
 
+from catalog.errors import InventurError
+
 T = TypeVar("T")
 
 FailureKind = Literal["memory", "timeout", "crashed"]
@@ -32,7 +34,7 @@ _START_LOCK = threading.Lock()
 _PRELOADED: list[str] = []
 
 
-class ChildFailed(RuntimeError):
+class ChildFailed(InventurError, RuntimeError):
     """The child process ran out of memory, overran its deadline or crashed (``kind``)."""
 
     def __init__(self, kind: FailureKind, detail: str) -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalog.errors import UsageError
+
 DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_COLUMNS = 256
 DEFAULT_MAX_CELLS = 6_000_000
@@ -45,11 +47,11 @@ class SheetLimits:
     max_cells: int = DEFAULT_MAX_CELLS
 
 
-class SheetUnreadable(ValueError):
+class SheetUnreadable(UsageError, ValueError):
     """The workbook's structure cannot be followed (damaged XML, a missing part)."""
 
 
-class SheetTooLarge(ValueError):
+class SheetTooLarge(UsageError, ValueError):
     """A sheet reaches beyond :class:`SheetLimits`; ``message_de`` tells the department what to do."""
 
     def __init__(self, sheet: str, what: str, found: int, limit: int, where: str) -> None:

@@ -13,8 +13,10 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from catalog.errors import StoreUnavailableError
 
-class StoreUnavailable(RuntimeError):
+
+class StoreUnavailable(StoreUnavailableError, RuntimeError):
     """The database cannot be reached or used: nothing can go on."""
 
 

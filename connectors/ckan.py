@@ -28,6 +28,8 @@ from ckanapi import RemoteCKAN
 from ckanapi.errors import CKANAPIError, NotAuthorized, NotFound, ValidationError
 from rdflib import Graph, Namespace
 
+from catalog.errors import RemoteUnavailableError
+
 # Actions that only read; every other action counts as a write.
 _READ_SUFFIXES = ("_show", "_list", "_search", "_autocomplete")
 SEARCH_ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default
@@ -52,7 +54,7 @@ def is_write(action: str) -> bool:
     return not action.endswith(_READ_SUFFIXES)
 
 
-class CkanUnavailable(Exception):
+class CkanUnavailable(RemoteUnavailableError):
     """The portal cannot be reached or read (no answer after the retries, server errors, access refused):
     the publish run cannot go on. ``url`` is the portal's address."""
 

@@ -29,6 +29,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from catalog.errors import RemoteUnavailableError, UsageError
+
 USER_AGENT = "inventur-harvest/0.1 (open-data inventory of München, Augsburg and Nürnberg)"
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF = 1.0
@@ -42,19 +44,19 @@ _CHUNK = 1 << 16
 T = TypeVar("T")
 
 
-class SourceUnavailable(RuntimeError):
+class SourceUnavailable(RemoteUnavailableError, RuntimeError):
     """A harvest source cannot be reached, or keeps failing: nothing can be harvested from it now."""
 
 
-class SourceUnreadable(ValueError):
+class SourceUnreadable(RemoteUnavailableError, ValueError):
     """A harvest source answered, but with something that cannot be read as what it should be."""
 
 
-class SourceInvalid(ValueError):
+class SourceInvalid(UsageError, ValueError):
     """A source's address or settings cannot be used (not a URL, an unknown schema): fix the call."""
 
 
-class Transient(RuntimeError):
+class Transient(RemoteUnavailableError, RuntimeError):
     """A failure worth another attempt (HTTP 429 or 5xx)."""
 
 

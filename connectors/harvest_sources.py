@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from catalog.errors import UsageError
 from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
 
 KINDS = ("ckan", "dcat", "sql")
@@ -41,7 +42,7 @@ _KEYS = frozenset({"name", "city", "kind", "url", "organization", "department", 
                    "enabled", "schemas", "max_pages", "description"})
 
 
-class SourcesFileError(ValueError):
+class SourcesFileError(UsageError, ValueError):
     """The sources file cannot be read or does not describe valid sources."""
 
 

@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from catalog.errors import RemoteUnavailableError
+
 PROFILES: dict[str, str] = {"shapes-2.0": "v20_de_spec_implr", "shapes-3.0": "v30_de_spec"}
 """Our folder of each profile and the validator's type of it in ``config.properties``."""
 
@@ -56,7 +58,7 @@ _FORMATS = {"text/turtle": "turtle", "application/x-turtle": "turtle", "applicat
 Progress = Callable[[str], None]
 
 
-class ShapesFetchError(Exception):
+class ShapesFetchError(RemoteUnavailableError):
     """The material could not be fetched completely; the folder keeps what it held before."""
 
 

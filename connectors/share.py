@@ -37,6 +37,8 @@ import requests
 from defusedxml import ElementTree as SafeElementTree
 from requests.auth import HTTPBasicAuth
 
+from catalog.errors import RemoteUnavailableError
+
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
@@ -75,7 +77,7 @@ _IGNORED_PREFIXES = (".", "~$")
 # --------------------------------------------------------------------------- errors
 
 
-class ShareError(Exception):
+class ShareError(RemoteUnavailableError):
     """The share cannot be used for this operation; the message says why and what to check.
 
     `location` is the path or URL involved (never with a password), `status` the HTTP

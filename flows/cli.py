@@ -14,15 +14,11 @@ from typing import Any, NoReturn
 
 import click
 
+# exit codes of every command (documented in the README), declared with the error tree
+from catalog.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_REMOTE, EXIT_STORE, EXIT_USAGE, exit_code
 from flows.settings import Settings, load_settings
 
-# exit codes of every command (documented in the README)
-EXIT_OK = 0
-EXIT_FAILED = 1  # the command ran but what it did failed (e.g. error findings where none are allowed)
-EXIT_USAGE = 2  # bad arguments: unknown option, city or department, unreadable input file
-EXIT_STORE = 3  # the database cannot be reached or used
-EXIT_REMOTE = 4  # an outside system (CKAN, sharing platform, harvest source) cannot be reached
-EXIT_BUSY = 5  # another run of the same kind holds its lock (try again later)
+__all__ = ["EXIT_BUSY", "EXIT_FAILED", "EXIT_OK", "EXIT_REMOTE", "EXIT_STORE", "EXIT_USAGE", "App", "cli", "main"]
 
 CITY_CHOICE = click.Choice(["muenchen", "augsburg", "nuernberg"])
 
@@ -93,35 +89,9 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def _known_errors() -> list[tuple[type[BaseException], int]]:
-    """Exception types that mean "cannot go on", with their exit codes (imported lazily)."""
-    from catalog.locks import LockBusy
-    from catalog.organisation import UnknownCity, UnknownDepartment
-    from catalog.store import StoreUnavailable
-
-    known: list[tuple[type[BaseException], int]] = [
-        (UnknownCity, EXIT_USAGE),
-        (UnknownDepartment, EXIT_USAGE),
-        (StoreUnavailable, EXIT_STORE),
-        (LockBusy, EXIT_BUSY),
-    ]
-    for module, name, code in EXTRA_ERRORS:
-        try:
-            mod = __import__(module, fromlist=[name])
-            known.append((getattr(mod, name), code))
-        except (ImportError, AttributeError):
-            continue
-    return known
-
-
-# (module, exception class, exit code) of other layers, registered without importing them up front
-EXTRA_ERRORS: list[tuple[str, str, int]] = [
-    ("connectors.share", "ShareError", EXIT_REMOTE),
-]
-
-
 class InventurGroup(click.Group):
-    """A click group that turns the project's known errors into a message and an exit code."""
+    """A click group that turns the project's errors (:mod:`catalog.errors`) into a message and an exit code:
+    the one place where an error becomes what the user sees."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -129,11 +99,11 @@ class InventurGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:
-            for kind, code in _known_errors():
-                if isinstance(exc, kind):
-                    click.echo(f"Error: {plain(exc)}", err=True)
-                    ctx.exit(code)
-            raise
+            code = exit_code(exc)
+            if code is None:
+                raise
+            click.echo(f"Error: {plain(exc)}", err=True)
+            ctx.exit(code)
 
 
 pass_app = click.make_pass_decorator(App)

@@ -9,31 +9,17 @@ the exit code then says the worst that happened.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_REMOTE, EXIT_USAGE, App, fail, markup, pass_app
+from flows.cli import CITY_CHOICE, EXIT_REMOTE, EXIT_USAGE, App, markup, pass_app
 
 T = TypeVar("T")
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
                       help="A table for people, or JSON for scripts.")
 NO_VALIDATE = click.option("--no-validate", is_flag=True, help="Do not validate the inventory afterwards.")
-
-
-def _guarded(call: Callable[[], T]) -> T:
-    """Run a step; the harvest's known errors become a message and their exit code."""
-    from connectors.harvest_http import SourceInvalid, SourceUnavailable, SourceUnreadable
-    from connectors.harvest_sources import SourcesFileError
-
-    try:
-        return call()
-    except (SourceUnavailable, SourceUnreadable) as exc:
-        fail(str(exc), EXIT_REMOTE)
-    except (SourceInvalid, SourcesFileError, FileNotFoundError) as exc:
-        fail(str(exc), EXIT_USAGE)
 
 
 def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
@@ -107,8 +93,8 @@ def harvest_ckan(app: App, url: str, city: str, organization: str | None, depart
     """
     from flows.steps_harvest import harvest_ckan as step
 
-    summary = _guarded(lambda: step(app.services, url, city=city, organization=organization, department=department,
-                                    full=full, validate=not no_validate, progress=app.progress))
+    summary = step(app.services, url, city=city, organization=organization, department=department,
+                   full=full, validate=not no_validate, progress=app.progress)
     _render(app, summary, fmt)
 
 
@@ -129,8 +115,8 @@ def harvest_dcat(app: App, location: str, city: str, department: str | None, max
     """
     from flows.steps_harvest import harvest_dcat as step
 
-    summary = _guarded(lambda: step(app.services, location, city=city, department=department, max_pages=max_pages,
-                                    validate=not no_validate, progress=app.progress))
+    summary = step(app.services, location, city=city, department=department, max_pages=max_pages,
+                   validate=not no_validate, progress=app.progress)
     _render(app, summary, fmt)
 
 
@@ -151,8 +137,8 @@ def harvest_sql(app: App, database_url: str, city: str, department: str, schemas
     """
     from flows.steps_harvest import harvest_sql as step
 
-    summary = _guarded(lambda: step(app.services, database_url, city=city, department=department, schemas=schemas,
-                                    validate=not no_validate, progress=app.progress))
+    summary = step(app.services, database_url, city=city, department=department, schemas=schemas,
+                   validate=not no_validate, progress=app.progress)
     _render(app, summary, fmt)
 
 
@@ -172,7 +158,7 @@ def harvest_sources(app: App, names: tuple[str, ...], list_only: bool, full: boo
     from flows.steps_harvest import load_harvest_sources
 
     if list_only:
-        configs = _guarded(lambda: load_harvest_sources(app.services))
+        configs = load_harvest_sources(app.services)
         if fmt == "json":
             click.echo(json.dumps([c.describe() for c in configs], ensure_ascii=False, indent=2))
             return
@@ -181,8 +167,8 @@ def harvest_sources(app: App, names: tuple[str, ...], list_only: bool, full: boo
         _table(app, f"{len(configs)} harvest sources", ["name", "kind", "city", "department", "schedule", "enabled"],
                ((c.name, c.kind, c.city, c.department, c.schedule, "yes" if c.enabled else "no") for c in configs))
         return
-    summary = _guarded(lambda: step(app.services, names=list(names) or None, full=full, validate=not no_validate,
-                                    progress=app.progress))
+    summary = step(app.services, names=list(names) or None, full=full, validate=not no_validate,
+                   progress=app.progress)
     _render(app, summary, fmt)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli import EXIT_REMOTE, App, fail, pass_app
+from flows.cli import App, fail, pass_app
 
 
 @click.group()
@@ -32,7 +32,7 @@ def portal_up(app: App, port: int | None) -> None:
     `export INVENTUR_CKAN_TOKEN=...`, so that `eval "$(inventur portal up)"` sets both for the shell and
     the programs it starts."""
     from catalog.ckan_mapping import ckan_licences, theme_groups
-    from portal.errors import MissingSystemPackagesError, PortalError
+    from portal.errors import MissingSystemPackagesError
     from portal.local import up
 
     venv = os.environ.get("INVENTUR_CKAN_VENV")
@@ -40,9 +40,7 @@ def portal_up(app: App, port: int | None) -> None:
         info = up(app.settings.portal_folder, licenses=ckan_licences(), groups=theme_groups(), port=port,
                   progress=app.progress, venv=Path(venv) if venv else None, dcatde=app.settings.ckan_dcatde)
     except MissingSystemPackagesError as exc:
-        fail(f"{exc} (install with: apt-get install {' '.join(exc.packages)})", EXIT_REMOTE)
-    except PortalError as exc:
-        fail(str(exc), EXIT_REMOTE)
+        fail(f"{exc} (install with: apt-get install {' '.join(exc.packages)})", exc.exit_code)
     click.echo(f"export INVENTUR_CKAN_URL={shlex.quote(info.url)}")
     click.echo(f"export INVENTUR_CKAN_TOKEN={shlex.quote(info.token)}")
     app.err.print(f"portal up: {info.url} (sysadmin {info.sysadmin}, folder {info.base_dir}); "

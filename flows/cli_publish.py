@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_FAILED, EXIT_REMOTE, EXIT_USAGE, App, _table, fail, markup, pass_app
+from flows.cli import CITY_CHOICE, EXIT_FAILED, App, _table, fail, markup, pass_app
 
 if TYPE_CHECKING:
     from catalog.dcat_compare import Verification
@@ -46,15 +46,13 @@ def publish_command(app: App, city: str | None, dry_run: bool, verify: bool, fmt
     the same entry version; violations and differences become findings (stage verify) on the entry. With
     --dry-run only what is on the portal already is verified, and nothing is stored.
     """
-    from flows.steps_publish import PortalUnreachable, PublishConfigError, publish
+    from flows.steps_publish import PortalUnreachable, publish
 
     try:
         summary = publish(app.services, city=city, dry_run=dry_run, progress=app.progress, verify=verify)
-    except PublishConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
     except PortalUnreachable as exc:
         _render(app, exc.summary, fmt)
-        fail(f"{exc} (what was done is recorded; run publish again when the portal is back)", EXIT_REMOTE)
+        fail(f"{exc} (what was done is recorded; run publish again when the portal is back)", exc.exit_code)
     _render(app, summary, fmt)
     if summary.failed or not summary.verified_ok:
         sys.exit(EXIT_FAILED)

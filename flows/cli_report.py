@@ -41,13 +41,10 @@ def report(app: App, city: str | None, out_dir: Path, campaign: str | None, fmt:
     weakest indicators, findings by code, kinds of datasets one city has and others have not yet
     inventoried, and the trend across campaigns.
     """
-    from catalog.report import UnknownCampaign
     from flows.cli import EXIT_USAGE, _table, fail
 
     try:
         written = report_step(app.services, out_dir, city=city, campaign=campaign, progress=app.progress)
-    except UnknownCampaign as exc:
-        fail(str(exc.args[0]))
     except OSError as exc:
         fail(f"cannot write the report into {out_dir}: {exc}", EXIT_USAGE)
     if fmt == "json":

@@ -102,13 +102,10 @@ def _last(decision: dict[str, Any] | None) -> str:
 @pass_app
 def review_show(app: App, identifier: str, fmt: str) -> None:
     """Show one entry: its fields (German labels), open findings, blockers, decisions and versions."""
-    from catalog.review import UnknownEntry, entry_details
+    from catalog.review import entry_details
 
     with app.store.session() as session:
-        try:
-            details = entry_details(session, identifier)
-        except UnknownEntry as exc:
-            fail(str(exc))
+        details = entry_details(session, identifier)  # an unknown identifier is a usage error (exit 2)
         if fmt == "json":
             click.echo(json.dumps(_details_record(details), ensure_ascii=False, indent=2, default=str))
             return
@@ -385,8 +382,7 @@ def review_import(app: App, file: Path, reviewer: str, fmt: str) -> None:
     Only a workbook exported by `review export` for its city is accepted (it is signed with the city's
     secret); rows with formulas, changed Kennungen, edited data or entries of another city are refused.
     """
-    from catalog.review import InvalidInput
-    from catalog.review_excel import ReviewSheetInvalid, import_review, read_review_workbook
+    from catalog.review_excel import import_review, read_review_workbook
     from catalog.sandbox import ChildFailed, Sandbox
     from survey.safety import inspect_file
 
@@ -400,8 +396,6 @@ def review_import(app: App, file: Path, reviewer: str, fmt: str) -> None:
                 session, file, reviewer=reviewer, organisation=app.organisation, secret_for=app.settings.signing_secret,
                 read=lambda path: sandbox.call(read_review_workbook, path, limits.sheet),
             )
-    except (ReviewSheetInvalid, InvalidInput) as exc:
-        fail(str(exc))
     except ChildFailed as exc:
         fail(f"{file.name} cannot be read: reading it {exc.detail}")
     counts = report.counts

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli import EXIT_REMOTE, App, fail, pass_app
+from flows.cli import App, fail, pass_app
 
 HOW_TO_GET = (
     "run `inventur shapes fetch` (downloads GovData's official shapes and code lists into {folder}), "
@@ -48,7 +48,7 @@ def shapes_fetch(app: App, source: str | None, target: Path | None) -> None:
     try:
         fetched = fetch_material(origin, folder, timeout=max(settings.http_timeout, 60.0), progress=app.progress)
     except ShapesFetchError as exc:
-        fail(f"the DCAT-AP.de shapes could not be fetched, {folder} is unchanged: {exc}", EXIT_REMOTE)
+        fail(f"the DCAT-AP.de shapes could not be fetched, {folder} is unchanged: {exc}", exc.exit_code)
     app.console.print(f"DCAT-AP.de shapes in {fetched.folder}")
     app.console.print(f"  from {fetched.source}" + (f" (commit {fetched.commit})" if fetched.commit else ""))
     for part in ("shapes-2.0", "shapes-3.0", "vocab", "ontologies"):

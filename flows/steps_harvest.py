@@ -310,10 +310,11 @@ def _store_failure(error: BaseException) -> bool:
 
 def failure_exit(error: BaseException) -> str:
     """Whether a failed source is the outside system's fault (``remote``: it cannot be reached or answers
-    with something unreadable) or the caller's (``usage``: a wrong address, a missing or foreign file)."""
-    from connectors.harvest_http import SourceUnavailable, SourceUnreadable
+    with something unreadable) or the caller's (``usage``: a wrong address, a missing or foreign file): the
+    kind of the error in :mod:`catalog.errors`."""
+    from catalog.errors import kind
 
-    return "remote" if isinstance(error, (SourceUnavailable, SourceUnreadable)) else "usage"
+    return kind(error)
 
 
 def harvest_sources(

@@ -28,6 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from catalog.errors import RemoteUnavailableError, UsageError
 from flows.services import Services
 from flows.settings import CITY_KEYS, Settings
 
@@ -57,11 +58,11 @@ def _quiet(_message: str) -> None:
     return None
 
 
-class PublishConfigError(ValueError):
+class PublishConfigError(UsageError, ValueError):
     """Publishing is not configured: no CKAN URL for a city that is to be published."""
 
 
-class PortalUnreachable(Exception):
+class PortalUnreachable(RemoteUnavailableError):
     """A CKAN portal could not be reached or read; what was done before is recorded in ``summary``."""
 
     def __init__(self, message: str, summary: PublishSummary) -> None:

@@ -11,10 +11,12 @@ from typing import Any
 
 import requests
 
+from catalog.errors import RemoteUnavailableError
+
 USER_AGENT = "inventur-portal-setup/1"
 
 
-class ActionError(Exception):
+class ActionError(RemoteUnavailableError):
     """A CKAN action failed; ``status`` is the HTTP status (0: no answer), ``error`` CKAN's error dict."""
 
     def __init__(self, action: str, status: int, error: Any) -> None:

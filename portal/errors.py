@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from catalog.errors import RemoteUnavailableError
 
-class PortalError(RuntimeError):
+
+class PortalError(RemoteUnavailableError, RuntimeError):
     """The local portal cannot be brought up, stopped or inspected; the message says why."""
 
     def __init__(self, message: str, log_path: Path | None = None) -> None:

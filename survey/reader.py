@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalog.errors import UsageError
 from catalog.fields import FIELDS, Field
 from catalog.findings import Finding, finding
 from catalog.sheets import SheetLimits, SheetTooLarge, SheetUnreadable, Workbook
@@ -31,7 +32,7 @@ _LABELS = {clean_key(f.label): f for f in FIELDS}
 _LOOSE_LABELS = {loose_key(f.label): f for f in FIELDS}
 
 
-class WorkbookUnreadable(ValueError):
+class WorkbookUnreadable(UsageError, ValueError):
     """The workbook cannot be opened by the spreadsheet reader (after the safety checks passed)."""
 
 

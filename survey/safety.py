@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from catalog.findings import Finding
+from catalog.findings import Finding, finding, registered, worded
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -129,6 +129,9 @@ class FileProblem:
     severity: Severity
     message: str
     message_en: str
+
+    def __post_init__(self) -> None:
+        registered(self.code)  # every code is declared in catalog.findings
 
     def as_finding(self, **where: Any) -> Finding:
         """This problem as the one file-level finding of SURVEY.md, with `where` (file, city, ...) set."""
@@ -548,8 +551,19 @@ def _ole2_directory_name(entry: bytes) -> str | None:
 # --------------------------------------------------------------------------- problems
 
 
-def _problem(code: str, message: str, message_en: str, severity: Severity = "error") -> FileProblem:
-    return FileProblem(code=code, severity=severity, message=message, message_en=message_en)
+def _problem(code: str, message: str, message_en: str) -> FileProblem:
+    """A problem of a registered code, worded here: the inspection says what exactly is wrong."""
+    return _as_problem(worded(code, message, message_en))
+
+
+def _declared(code: str, **params: Any) -> FileProblem:
+    """A problem with the registry's own wording of ``code``."""
+    return _as_problem(finding(code, **params))
+
+
+def _as_problem(found: Finding) -> FileProblem:
+    severity: Severity = "warning" if found.severity == "warning" else "error"
+    return FileProblem(code=found.code, severity=severity, message=found.message, message_en=found.message_en)
 
 
 def _size_de(size: int) -> str:
@@ -563,12 +577,7 @@ def _size_en(size: int) -> str:
 
 
 def _empty() -> FileProblem:
-    return _problem(
-        "file-empty",
-        "Die Datei ist leer (0 Byte). Vermutlich ist beim Speichern oder Hochladen etwas schiefgegangen. "
-        + _ASK_RESAVE_DE,
-        "The file is empty (0 bytes).",
-    )
+    return _declared("file-empty")
 
 
 def _too_large_file(size: int, limit: int) -> FileProblem:
@@ -622,37 +631,16 @@ def _xml_declarations(member: str) -> FileProblem:
 
 
 def _macros() -> FileProblem:
-    return _problem(
-        "file-macros",
-        "Die Datei enthält Makros. Aus Sicherheitsgründen öffnen wir solche Dateien nicht. "
-        "Bitte speichern Sie den Fragebogen über „Datei › Speichern unter“ im Format "
-        "„Excel-Arbeitsmappe (*.xlsx)“ – dabei werden die Makros entfernt – und senden Sie ihn erneut.",
-        "The workbook contains macros (VBA project or macro sheets, or a macro-enabled content type); not opened.",
-    )
+    return _declared("file-macros")
 
 
 def _encrypted() -> FileProblem:
-    return _problem(
-        "file-encrypted",
-        "Die Datei ist mit einem Passwort geschützt, daher können wir sie nicht lesen. Bitte heben Sie "
-        "den Kennwortschutz auf (in Excel: „Datei › Informationen › Arbeitsmappe schützen › Mit "
-        "Kennwort verschlüsseln“ und das Kennwort löschen), speichern Sie die Datei und senden Sie sie "
-        "erneut. Bitte schicken Sie uns kein Passwort.",
-        "The file is password-protected (encrypted); it cannot be read.",
-    )
+    return _declared("file-encrypted")
 
 
 def _embedded(labels: list[tuple[str, str]]) -> FileProblem:
-    german = ", ".join(de for de, _ in labels)
-    english = ", ".join(en for _, en in labels)
-    return _problem(
-        "file-embedded-content",
-        f"Die Datei enthält {german}. Diese werten wir nicht aus; Ihre Einträge verarbeiten wir trotzdem. "
-        "Bitte prüfen Sie beim nächsten Mal, ob die Verknüpfungen oder Objekte nötig sind, und entfernen "
-        "Sie sie nach Möglichkeit.",
-        f"The workbook contains {english}; they are ignored.",
-        severity="warning",
-    )
+    return _declared("file-embedded-content", contents=", ".join(de for de, _ in labels),
+                     contents_en=", ".join(en for _, en in labels))
 
 
 def _not_a_workbook(kind: str) -> FileProblem:
