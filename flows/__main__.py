@@ -1,5 +1,5 @@
 """``python -m flows``: the inventur command line."""
 
-from flows.cli import main
+from flows.cli.main import main
 
 main()

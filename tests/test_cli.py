@@ -94,7 +94,7 @@ def test_unreachable_database_exit_3(cli_env: dict[str, str], url: str) -> None:
 
 
 def test_every_command_has_help(cli_env: dict[str, str]) -> None:
-    from flows.cli import cli
+    from flows.cli.main import cli
 
     def walk(group: object, path: tuple[str, ...]) -> list[tuple[str, ...]]:
         out = [path]

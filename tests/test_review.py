@@ -293,7 +293,7 @@ def invoke(env: dict[str, str], *args: str) -> Any:
     """``inventur ARGS`` in this process (cheaper than a process; for the further usage checks)."""
     from click.testing import CliRunner
 
-    from flows.cli import cli
+    from flows.cli.main import cli
 
     return CliRunner().invoke(cli, list(args), env={**env, "COLUMNS": "200"})
 

@@ -69,7 +69,7 @@ def test_what_users_read_cites_no_file_they_lack(tmp_path: Path) -> None:
     from catalog.organisation import load_organisation
     from catalog.report import report_figures
     from catalog.store import Store
-    from flows.cli import cli
+    from flows.cli.main import cli
     from survey.report_html import render_page
 
     assert FOREIGN.findall((ROOT / "README.md").read_text(encoding="utf-8")) == []

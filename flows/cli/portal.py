@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli import App, fail, pass_app
+from flows.cli.app import App, fail, pass_app, table
 
 
 @click.group()
@@ -68,9 +68,7 @@ def portal_status(app: App, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(state, indent=2))
         return
-    from flows.cli import _table
-
-    _table(app, f"portal in {state['base_dir']}: {state.get('url') or 'not set up'}",
+    table(app, f"portal in {state['base_dir']}: {state.get('url') or 'not set up'}",
            ["component", "status", "pid", "port", "memory MB"],
            ((name, state[name]["status"], state[name]["pid"], state[name]["port"], state[name]["memory_mb"])
             for name in COMPONENTS))

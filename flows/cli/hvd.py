@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli import CITY_CHOICE, App, _table, fail, pass_app
+from flows.cli.app import CITY_CHOICE, App, fail, pass_app, table
 
 
 @click.command()
@@ -73,7 +73,7 @@ def hvd(app: App, city: str | None, fmt: str, out: Path | None, not_ready: bool,
             "shapes": str(overview.shapes_dir) if overview.shapes_dir else None,
         }, ensure_ascii=False, indent=2))
         return
-    _table(app, f"High-Value Datasets: {figures.ready} of {figures.total} ready",
+    table(app, f"High-Value Datasets: {figures.ready} of {figures.total} ready",
            ["category", "entries", "ready", "not ready", "lacking (entries)"],
            ((category_label(c.category, "en"), c.entries, c.ready, c.not_ready,
              "; ".join(f"{REQUIREMENTS[key][1]} ({n})" for key, _label, n in c.lacking))
@@ -81,7 +81,7 @@ def hvd(app: App, city: str | None, fmt: str, out: Path | None, not_ready: bool,
     columns = ["identifier", "department", "category", "state", "ready", "lacking"]
     if verdict is not None:
         columns.append("HVD shapes")
-    _table(app, f"{len(entries)} HVD entries" + (" not ready" if not_ready else ""), [*columns, "title"],
+    table(app, f"{len(entries)} HVD entries" + (" not ready" if not_ready else ""), [*columns, "title"],
            ((e.identifier, f"{e.city}/{e.department}", category_label(e.category, "en"), e.state,
              "yes" if e.ready else "no", requirement_labels(e.lacking, "en"),
              *([_verdict(verdict.get(e.identifier, []))] if verdict is not None else []), e.title)

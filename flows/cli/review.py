@@ -7,15 +7,17 @@ Every refusal is printed with its reason; nothing refused is written.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_FAILED, App, _jsonl, _table, fail, pass_app, plain
+from flows.cli.app import CITY_CHOICE, EXIT_FAILED, App, fail, jsonl, pass_app, plain, table
 
 STATE_CHOICE = click.Choice(["new", "needs_changes", "ready", "approved", "rejected", "published", "withdrawn"])
 
@@ -31,8 +33,8 @@ def review() -> None:
 
 def _show(app: App, title: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
     """A table whose cells are shown as written: values from departments may contain ``[...]`` or control
-    codes, which :func:`flows.cli._table` shows as text."""
-    _table(app, title, columns, rows)
+    codes, which :func:`flows.cli.table` shows as text."""
+    table(app, title, columns, rows)
 
 
 def _department(app: App, city: str | None, department: str | None) -> str | None:
@@ -58,7 +60,7 @@ def review_list(app: App, city: str | None, department: str | None, states: tupl
     with app.store.session() as session:
         records = [item.as_record() for item in review_items(session, city=city, department=code, states=states)]
     if fmt == "jsonl":
-        _jsonl(records)
+        jsonl(records)
         return
     _show(
         app,
@@ -244,89 +246,65 @@ def _decide(
 _BY = click.option("--by", "reviewer", required=True, help="The reviewer's name (who decides).")
 
 
-@review.command("approve")
-@click.argument("identifiers", nargs=-1, required=True)
-@_BY
-@click.option("--comment", help="Why (optional).")
-@pass_app
-def review_approve(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str | None) -> None:
-    """Approve entries for publication; refused (exit 1) where a hard rule blocks an entry."""
-    from catalog.review import approve
+@dataclass(frozen=True)
+class Decision:
+    """One decision command: the library function it calls (``module:function``) and its wording."""
 
-    _decide(app, identifiers, approve, reviewer, comment, comment_required=False)
-
-
-@review.command("reject")
-@click.argument("identifiers", nargs=-1, required=True)
-@_BY
-@click.option("--comment", required=True, help="Why the entries are rejected (required).")
-@pass_app
-def review_reject(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str) -> None:
-    """Reject entries; a published entry becomes withdrawn (taken off the portal by the next publish)."""
-    from catalog.review import reject
-
-    _decide(app, identifiers, reject, reviewer, comment, comment_required=True)
+    name: str
+    action: str
+    help: str
+    comment_help: str
+    comment_required: bool
+    many: bool = True
 
 
-@review.command("clear-rights")
-@click.argument("identifier")
-@_BY
-@click.option("--comment", required=True, help="How the third-party rights were cleared (required).")
-@pass_app
-def review_clear_rights(app: App, identifier: str, reviewer: str, comment: str) -> None:
-    """Record that the third-party rights (yes/unclear) of the entry's current version are cleared."""
-    from catalog.review import clear_rights
-
-    _decide(app, [identifier], clear_rights, reviewer, comment, comment_required=True)
-
-
-@review.command("reopen")
-@click.argument("identifiers", nargs=-1, required=True)
-@_BY
-@click.option("--comment", help="Why (optional).")
-@pass_app
-def review_reopen(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str | None) -> None:
-    """Undo an approval, rejection or withdrawal; the next validation makes the entry ready again."""
-    from catalog.review import reopen
-
-    _decide(app, identifiers, reopen, reviewer, comment, comment_required=False)
-
-
-@review.command("withdraw")
-@click.argument("identifiers", nargs=-1, required=True)
-@_BY
-@click.option("--comment", required=True, help="Why the entries are taken off the portal (required).")
-@pass_app
-def review_withdraw(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str) -> None:
-    """Withdraw published entries (the next publish takes them off the portal)."""
-    from catalog.review import withdraw
-
-    _decide(app, identifiers, withdraw, reviewer, comment, comment_required=True)
+DECISIONS: tuple[Decision, ...] = (
+    Decision("approve", "catalog.review:approve",
+             "Approve entries for publication; refused (exit 1) where a hard rule blocks an entry.",
+             "Why (optional).", comment_required=False),
+    Decision("reject", "catalog.review:reject",
+             "Reject entries; a published entry becomes withdrawn (taken off the portal by the next publish).",
+             "Why the entries are rejected (required).", comment_required=True),
+    Decision("clear-rights", "catalog.review:clear_rights",
+             "Record that the third-party rights (yes/unclear) of the entry's current version are cleared.",
+             "How the third-party rights were cleared (required).", comment_required=True, many=False),
+    Decision("reopen", "catalog.review:reopen",
+             "Undo an approval, rejection or withdrawal; the next validation makes the entry ready again.",
+             "Why (optional).", comment_required=False),
+    Decision("withdraw", "catalog.review:withdraw",
+             "Withdraw published entries (the next publish takes them off the portal).",
+             "Why the entries are taken off the portal (required).", comment_required=True),
+    Decision("admit", "catalog.protected:admit",
+             "Admit restricted or non-public entries to the list of protected data (DGA Art. 8); refused (exit 1) "
+             "where a hard rule keeps an entry out (public, the department refused a listing, open errors, gone).",
+             "Why (optional).", comment_required=False),
+    Decision("exclude", "catalog.protected:exclude",
+             "Keep entries off the list of protected data (e.g. when the description itself reveals protected facts).",
+             "Why the entries stay off the list (required).", comment_required=True),
+)
+"""The review's decisions: each one command, all sharing :func:`decision_command` and :func:`_decide`."""
 
 
-@review.command("admit")
-@click.argument("identifiers", nargs=-1, required=True)
-@_BY
-@click.option("--comment", help="Why (optional).")
-@pass_app
-def review_admit(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str | None) -> None:
-    """Admit restricted or non-public entries to the list of protected data (DGA Art. 8); refused (exit 1)
-    where a hard rule keeps an entry out (public, the department refused a listing, open errors, gone)."""
-    from catalog.protected import admit
+def decision_command(decision: Decision) -> click.Command:
+    """The command of ``decision``: identifiers, ``--by``, ``--comment``; calls its action on each entry."""
 
-    _decide(app, identifiers, admit, reviewer, comment, comment_required=False)
+    @click.command(decision.name, help=decision.help)
+    @click.argument("identifiers" if decision.many else "identifier", nargs=-1 if decision.many else 1,
+                    required=True)
+    @_BY
+    @click.option("--comment", required=decision.comment_required, help=decision.comment_help)
+    @pass_app
+    def command(app: App, reviewer: str, comment: str | None, **arguments: Any) -> None:
+        module, function = decision.action.split(":")
+        action = getattr(importlib.import_module(module), function)
+        identifiers = arguments["identifiers"] if decision.many else [arguments["identifier"]]
+        _decide(app, identifiers, action, reviewer, comment, comment_required=decision.comment_required)
+
+    return command
 
 
-@review.command("exclude")
-@click.argument("identifiers", nargs=-1, required=True)
-@_BY
-@click.option("--comment", required=True, help="Why the entries stay off the list (required).")
-@pass_app
-def review_exclude(app: App, identifiers: tuple[str, ...], reviewer: str, comment: str) -> None:
-    """Keep entries off the list of protected data (e.g. when the description itself reveals protected facts)."""
-    from catalog.protected import exclude
-
-    _decide(app, identifiers, exclude, reviewer, comment, comment_required=True)
+for _decision in DECISIONS:
+    review.add_command(decision_command(_decision))
 
 
 @review.command("protected")
@@ -343,7 +321,7 @@ def review_protected(app: App, city: str | None, states: tuple[str, ...], fmt: s
     with app.store.session() as session:
         records = [item.as_record() for item in listings(session, city=city) if not states or item.state in states]
     if fmt == "jsonl":
-        _jsonl(records)
+        jsonl(records)
         return
     _show(app, f"{len(records)} restricted or non-public entries",
           ["identifier", "department", "access", "version", "listing", "blockers", "decided by", "title"],

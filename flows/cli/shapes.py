@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli import App, fail, pass_app
+from flows.cli.app import App, fail, pass_app
 
 HOW_TO_GET = (
     "run `inventur shapes fetch` (downloads GovData's official shapes and code lists into {folder}), "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_FAILED, App, _table, fail, markup, pass_app
+from flows.cli.app import CITY_CHOICE, EXIT_FAILED, App, fail, markup, pass_app, table
 
 if TYPE_CHECKING:
     from catalog.dcat_compare import Verification
@@ -71,23 +71,23 @@ def _render(app: App, summary: PublishSummary, fmt: str) -> None:
         rows = [(key if not summary.dry_run or key in ("failed", "skipped") else f"{key} (planned)", portal.counts[key])
                 for key in RESULTS]
         rows.append(("write calls", portal.writes))
-        _table(app, title, ["action", "count"], rows)
+        table(app, title, ["action", "count"], rows)
         if portal.organisations_created:
             verb = "to create" if summary.dry_run else "created"
             app.console.print(f"organisations {verb}: {', '.join(portal.organisations_created)}")
         failed = [i for i in portal.items if i.result == "failed"]
         if failed:
-            _table(app, f"{len(failed)} failed", ["identifier", "package", "error"], (
+            table(app, f"{len(failed)} failed", ["identifier", "package", "error"], (
                 (i.identifier, i.package, "; ".join([i.error or "", *(f"{k}: {' '.join(v)}" for k, v in
                                                                       i.field_errors.items())]).strip("; "))
                 for i in failed[:_LISTED]))
         if portal.skipped:
             reasons = sorted(portal.skipped.items(), key=lambda kv: (-kv[1], kv[0]))
-            _table(app, f"{sum(portal.skipped.values())} skipped", ["reason", "count"], reasons)
+            table(app, f"{sum(portal.skipped.values())} skipped", ["reason", "count"], reasons)
         changed = [i for i in portal.items if i.result in ("created", "updated", "restored", "withdrawn")]
         if changed:
             more = f" (first {_LISTED}; --format json lists all)" if len(changed) > _LISTED else ""
-            _table(app, f"{len(changed)} datasets{mode}{more}", ["identifier", "result", "reason", "link"], (
+            table(app, f"{len(changed)} datasets{mode}{more}", ["identifier", "result", "reason", "link"], (
                 (i.identifier, i.result, i.reason, i.link or "") for i in changed[:_LISTED]))
         if portal.verification is not None:
             _render_verification(app, portal.verification)
@@ -112,11 +112,11 @@ def _render_verification(app: App, verification: Verification) -> None:
     rows += [(f"caused inside the extensions: {k}", n) for k, n in sorted(verification.upstream.items())]
     rows += [(f"documented difference: {k}", n) for k, n in sorted(verification.known.items())]
     verdict = "as published" if verification.ok else "PROBLEMS"
-    _table(app, f"verified against the portal's DCAT ({profiles}): {verdict}", ["check", "count"], rows)
+    table(app, f"verified against the portal's DCAT ({profiles}): {verdict}", ["check", "count"], rows)
     problems = verification.entries
     if problems:
         more = f" (first {_LISTED}; --format json lists all)" if len(problems) > _LISTED else ""
-        _table(app, f"{len(problems)} datasets with problems{more}", ["identifier", "problem"], (
+        table(app, f"{len(problems)} datasets with problems{more}", ["identifier", "problem"], (
             (c.identifier, "; ".join(
                 (["missing from the portal's DCAT"] if not c.found else [])
                 + [d.describe() for d in c.real_differences[:3]]

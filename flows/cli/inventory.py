@@ -1,146 +1,17 @@
-"""The ``inventur`` command line: parse input, call one library function, render the result.
-
-Known errors become one clear message and an exit code (see ``EXIT_CODES``); heavy libraries are
-imported inside the commands that need them, so that ``--help`` and light commands stay fast.
-"""
+"""Commands on the inventory itself: departments, export, findings, vocabularies and the store's schema."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from functools import cached_property
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 
-# exit codes of every command (documented in the README), declared with the error tree
-from catalog.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_REMOTE, EXIT_STORE, EXIT_USAGE, exit_code
-from flows.settings import Settings, load_settings
-
-__all__ = ["EXIT_BUSY", "EXIT_FAILED", "EXIT_OK", "EXIT_REMOTE", "EXIT_STORE", "EXIT_USAGE", "App", "cli", "main"]
-
-CITY_CHOICE = click.Choice(["muenchen", "augsburg", "nuernberg"])
+from flows.cli.app import CITY_CHOICE, EXIT_FAILED, App, fail, jsonl, markup, pass_app, table
 
 
-class App:
-    """What the commands share: settings (read once), the console, and the wired services."""
-
-    def __init__(self, settings: Settings) -> None:
-        from flows.services import Services
-
-        self.settings = settings
-        self.services = Services(settings)
-
-    @cached_property
-    def console(self) -> Any:
-        return _console(stderr=False)
-
-    @cached_property
-    def err(self) -> Any:
-        return _console(stderr=True)
-
-    @property
-    def store(self) -> Any:
-        return self.services.store
-
-    @property
-    def organisation(self) -> Any:
-        return self.services.organisation
-
-    def progress(self, message: str) -> None:
-        self.err.print(f"[dim]·[/dim] {markup(message)}")
-
-
-def plain(value: Any) -> str:
-    """A value as a terminal may show it: control characters (escape sequences) written as ``\\x1b``."""
-    from catalog.normalise import visible
-
-    return visible(str(value))
-
-
-def markup(value: Any) -> str:
-    """A value inside rich markup: shown as written, neither as markup (``[/x]``) nor as control codes."""
-    from rich.markup import escape
-
-    return escape(plain(value))
-
-
-PIPE_WIDTH = 10_000
-"""Line width when the output goes to a pipe or a log: as wide as the text, never wrapped at 80 columns."""
-
-
-def _console(*, stderr: bool) -> Any:
-    """A rich console; into a pipe or a log (no terminal, no COLUMNS set) lines and tables keep their
-    full width, so that `grep` and log readers see whole lines and tables no one-letter columns."""
-    import os
-
-    from rich.console import Console
-
-    console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal and not os.environ.get("COLUMNS"):
-        console = Console(stderr=stderr, highlight=False, width=PIPE_WIDTH, soft_wrap=True)
-    return console
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Stop the command with ``message`` on stderr and exit ``code``."""
-    click.echo(f"Error: {plain(message)}", err=True)
-    sys.exit(code)
-
-
-class InventurGroup(click.Group):
-    """A click group that turns the project's errors (:mod:`catalog.errors`) into a message and an exit code:
-    the one place where an error becomes what the user sees."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
-            raise
-        except Exception as exc:
-            code = exit_code(exc)
-            if code is None:
-                raise
-            click.echo(f"Error: {plain(exc)}", err=True)
-            ctx.exit(code)
-
-
-pass_app = click.make_pass_decorator(App)
-
-
-@click.group(cls=InventurGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="inventur")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """inventur: the open-data inventory of München, Augsburg and Nürnberg.
-
-    Builds and collects the data-silo survey, harvests existing catalogs, validates and normalises
-    everything into one inventory, and publishes what may be open to CKAN and as DCAT-AP.de.
-    Settings come from INVENTUR_* environment variables (see the README).
-    """
-    ctx.obj = App(load_settings())
-
-
-def _table(app: App, title: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
-    """A table of values shown as written: no markup, no control codes reach the terminal."""
-    from rich.table import Table
-
-    table = Table(title=markup(title), title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if v is None else markup(v) for v in row])
-    app.console.print(table)
-
-
-def _jsonl(records: Iterable[Mapping[str, Any]]) -> int:
-    from catalog.export import write_jsonl
-
-    return write_jsonl(records, sys.stdout)
-
-
-@cli.command()
+@click.command()
 @click.option("--city", type=CITY_CHOICE, help="Only this city.")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
 @pass_app
@@ -148,13 +19,13 @@ def departments(app: App, city: str | None, fmt: str) -> None:
     """List the departments (Referate, Ämter, Dienststellen, Eigenbetriebe) of the cities."""
     depts = app.organisation.departments_of(city)
     if fmt == "jsonl":
-        _jsonl({"city": d.city, "code": d.code, "name": d.name, "kind": d.kind, "email": d.email} for d in depts)
+        jsonl({"city": d.city, "code": d.code, "name": d.name, "kind": d.kind, "email": d.email} for d in depts)
         return
-    _table(app, f"{len(depts)} departments", ["city", "code", "name", "kind", "e-mail"],
+    table(app, f"{len(depts)} departments", ["city", "code", "name", "kind", "e-mail"],
            ((d.city, d.code, d.name, d.kind, d.email) for d in depts))
 
 
-@cli.command()
+@click.command()
 @click.option("--city", type=CITY_CHOICE, help="Only this city.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (required for xlsx).")
@@ -188,7 +59,7 @@ def export(app: App, city: str | None, fmt: str, out: Path | None, all_fields: b
         click.echo(f"{count} entries written to {out}", err=True)
 
 
-@cli.command()
+@click.command()
 @click.option("--city", type=CITY_CHOICE, help="Only this city.")
 @click.option("--severity", type=click.Choice(["error", "warning", "info"]), help="Only this severity.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="table", show_default=True)
@@ -202,9 +73,9 @@ def findings(app: App, city: str | None, severity: str | None, fmt: str, include
         rows = open_findings(session, city=city, severity=severity, include_closed=include_closed)
         records = [finding_record(r) for r in rows]
     if fmt == "jsonl":
-        _jsonl(records)
+        jsonl(records)
         return
-    _table(
+    table(
         app,
         f"{len(records)} findings",
         ["severity", "code", "city", "department", "identifier", "file", "row", "col", "message"],
@@ -213,7 +84,7 @@ def findings(app: App, city: str | None, severity: str | None, fmt: str, include
     )
 
 
-@cli.command()
+@click.command()
 @click.argument("scheme", required=False)
 @click.argument("value", required=False)
 @pass_app
@@ -229,7 +100,7 @@ def vocab(app: App, scheme: str | None, value: str | None) -> None:
 
     vocabs = vocabularies()
     if scheme is None:
-        _table(app, "vocabularies", ["name", "concepts", "offered in the survey", "source"],
+        table(app, "vocabularies", ["name", "concepts", "offered in the survey", "source"],
                ((s.name, len(s), len(s.offered()), s.source) for s in vocabs))
         return
     try:
@@ -237,7 +108,7 @@ def vocab(app: App, scheme: str | None, value: str | None) -> None:
     except KeyError as exc:
         fail(str(exc.args[0]))
     if value is None:
-        _table(app, chosen.title, ["code", "German", "English", "URI"],
+        table(app, chosen.title, ["code", "German", "English", "URI"],
                ((c.code, c.label, c.en, c.uri) for c in chosen))
         return
     match = chosen.lookup(value)
@@ -250,7 +121,7 @@ def vocab(app: App, scheme: str | None, value: str | None) -> None:
     sys.exit(EXIT_FAILED)
 
 
-@cli.group()
+@click.group()
 def db() -> None:
     """The store's schema (migrations run automatically; these commands show and apply them)."""
 
@@ -287,24 +158,7 @@ def db_upgrade(app: App) -> None:
     app.console.print(f"schema revision: {current_revision(app.store.engine)}")
 
 
-from flows import (  # noqa: E402  (command modules register themselves)
-    cli_demo,
-    cli_harvest,
-    cli_hvd,
-    cli_portal,
-    cli_publish,
-    cli_report,
-    cli_review,
-    cli_shapes,
-    cli_survey,
-)
-
-for _module in (cli_survey, cli_review, cli_portal, cli_demo, cli_report, cli_harvest, cli_publish, cli_shapes,
-                cli_hvd):
-    _module.register(cli)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="inventur")
-
+def register(cli: click.Group) -> None:
+    """Add the inventory's commands to the command line."""
+    for command in (departments, export, findings, vocab, db):
+        cli.add_command(command)

@@ -9,13 +9,11 @@ the exit code then says the worst that happened.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_REMOTE, EXIT_USAGE, App, markup, pass_app
-
-T = TypeVar("T")
+from flows.cli.app import CITY_CHOICE, EXIT_REMOTE, EXIT_USAGE, App, markup, pass_app, table
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
                       help="A table for people, or JSON for scripts.")
@@ -28,14 +26,13 @@ def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
-        from flows.cli import _table
         from flows.steps_harvest import REPORT_COLUMNS, example_text, findings_by_code, report_rows
 
         rows = [
             (s["name"] or s["source"], f"{s['kind']} {s['city']}", *report_rows(s), sum(s["findings"].values()))
             for s in summary["sources"]
         ]
-        _table(app, "harvest", ["source", "kind", *(en for _k, en, _de in REPORT_COLUMNS), "findings"], rows)
+        table(app, "harvest", ["source", "kind", *(en for _k, en, _de in REPORT_COLUMNS), "findings"], rows)
         for s in summary["sources"]:
             label = markup(s["name"] or s["source"])
             if s["merged"]:
@@ -46,7 +43,7 @@ def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
                 app.console.print(f"{label}: not read completely, nothing marked gone (see the findings)")
             grouped = findings_by_code(s)
             if grouped:
-                _table(app, f"findings of {label}", ["code", "count", "examples"],
+                table(app, f"findings of {label}", ["code", "count", "examples"],
                        ((code, count, "\n".join(example_text(e) for e in examples))
                         for code, count, examples in grouped))
         for s in summary["sources"]:
@@ -162,9 +159,7 @@ def harvest_sources(app: App, names: tuple[str, ...], list_only: bool, full: boo
         if fmt == "json":
             click.echo(json.dumps([c.describe() for c in configs], ensure_ascii=False, indent=2))
             return
-        from flows.cli import _table
-
-        _table(app, f"{len(configs)} harvest sources", ["name", "kind", "city", "department", "schedule", "enabled"],
+        table(app, f"{len(configs)} harvest sources", ["name", "kind", "city", "department", "schedule", "enabled"],
                ((c.name, c.kind, c.city, c.department, c.schedule, "yes" if c.enabled else "no") for c in configs))
         return
     summary = step(app.services, names=list(names) or None, full=full, validate=not no_validate,

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from flows.cli import CITY_CHOICE, EXIT_FAILED, App, fail, pass_app
+from flows.cli.app import CITY_CHOICE, EXIT_FAILED, App, fail, pass_app, table
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -79,9 +79,7 @@ def collect(app: App, paths: tuple[Path, ...], from_share: bool, no_feedback: bo
                                           "rows": o.rows, "findings": len(o.findings)} for o in summary.outcomes]},
                               ensure_ascii=False, indent=2))
         return
-    from flows.cli import _table
-
-    _table(app, "collected files", ["file", "status", "city", "department", "rows", "new", "changed", "findings"],
+    table(app, "collected files", ["file", "status", "city", "department", "rows", "new", "changed", "findings"],
            ((o.name, o.status, o.city, o.department, o.rows, o.created, o.updated, len(o.findings)) for o in summary.outcomes))
     t = summary.totals
     app.console.print(
@@ -117,10 +115,8 @@ def campaign_status(app: App, city: str | None, campaign_id: str | None, fmt: st
                             for d in c.departments]} for c in progress], ensure_ascii=False, indent=2))
         return
     from catalog.localtime import to_local
-    from flows.cli import _table
-
     for c in progress:
-        _table(app, f"{c.city}: {c.returned} of {c.sent} departments answered ({c.response_rate:.0%})",
+        table(app, f"{c.city}: {c.returned} of {c.sent} departments answered ({c.response_rate:.0%})",
                ["department", "name", "state", "sent", "returned", "rejected", "entries", "open errors", "last return"],
                ((d.department, d.name, d.state, d.sent, d.returned, d.rejected, d.entries, d.open_errors,
                  to_local(d.last_return).strftime("%Y-%m-%d %H:%M") if d.last_return else "") for d in c.departments))
@@ -207,7 +203,7 @@ def dcat_validate(app: App, file: Path, profile: str, shapes: Path | None, fmt: 
     (``--profile hvd``, or ``--shapes`` naming their folder); exit 1 on violations."""
     from catalog.shacl import is_hvd_folder, validate_hvd
     from catalog.shacl import validate as shacl_validate
-    from flows.cli_shapes import how_to_get
+    from flows.cli.shapes import how_to_get
 
     if shapes is None and profile == "hvd":
         shapes = app.settings.hvd_shapes_dir
@@ -263,12 +259,10 @@ def quality(app: App, city: str | None, offline: bool, no_shapes: bool, fmt: str
             "urls_checked": report.urls_checked, "shapes_checked": report.shapes_checked,
         }, ensure_ascii=False, indent=2))
         return
-    from flows.cli import _table
-
     bands = ("excellent", "good", "sufficient", "bad")
-    _table(app, "quality per city (MQA, 405 points)", ["city", "entries", "mean", *bands, "weakest indicators"],
+    table(app, "quality per city (MQA, 405 points)", ["city", "entries", "mean", *bands, "weakest indicators"],
            ((c, g.entries, f"{g.mean:.0f}", *(g.bands.get(b, 0) for b in bands),
              ", ".join(f"{n} ({s:.0%} miss)" for n, s, _p in g.weakest())) for c, g in sorted(report.cities.items())))
-    _table(app, "quality per department", ["city", "department", "entries", "mean", "weakest indicators"],
+    table(app, "quality per department", ["city", "department", "entries", "mean", "weakest indicators"],
            ((c, d, g.entries, f"{g.mean:.0f}", ", ".join(f"{n} ({s:.0%})" for n, s, _p in g.weakest()))
             for (c, d), g in sorted(report.departments.items())))

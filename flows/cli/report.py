@@ -1,4 +1,4 @@
-"""The campaign report: ``inventur report``, and the step the Prefect flows call to attach it to a run.
+"""The campaign report: ``inventur report`` (the flows attach it to a run through ``flows.steps_report``).
 
 One self-contained HTML page and one xlsx workbook per city, and one of each for the three cities
 together (or only the given city's), written into one folder; plus a Markdown summary with the key
@@ -11,19 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from flows.settings import CITY_KEYS
+from flows.cli.app import CITY_CHOICE, EXIT_USAGE, App, fail, table
 from flows.steps_report import report_step
 
-if TYPE_CHECKING:
-    from flows.cli import App
-
-# flows.cli imports this module to register the command: nothing of flows.cli is imported at the top
-# here, so that the flows can import report_step without the command line
-CITY_CHOICE = click.Choice(list(CITY_KEYS))
 
 @click.command()
 @click.option("--city", type=CITY_CHOICE, help="Only this city's report (default: each city and the three together).")
@@ -41,8 +34,6 @@ def report(app: App, city: str | None, out_dir: Path, campaign: str | None, fmt:
     weakest indicators, findings by code, kinds of datasets one city has and others have not yet
     inventoried, and the trend across campaigns.
     """
-    from flows.cli import EXIT_USAGE, _table, fail
-
     try:
         written = report_step(app.services, out_dir, city=city, campaign=campaign, progress=app.progress)
     except OSError as exc:
@@ -54,7 +45,7 @@ def report(app: App, city: str | None, out_dir: Path, campaign: str | None, fmt:
             "html": str(written.pages[scope]), "xlsx": str(written.workbooks[scope]),
         } for scope, f in written.figures.items()], ensure_ascii=False, indent=2))
         return
-    _table(app, f"report in {out_dir}: one .html and one .xlsx per scope",
+    table(app, f"report in {out_dir}: one .html and one .xlsx per scope",
            ["file", "campaign", "entries", "publishable", "open errors"],
            ((written.pages[scope].stem, f.campaign, f.entries, f.publication.publishable, f.open_errors)
             for scope, f in written.figures.items()))

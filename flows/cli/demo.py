@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli import App, pass_app
+from flows.cli.app import App, pass_app
 
 
 @click.command()
