@@ -93,6 +93,15 @@ def _read_yaml(path: Path | None, default: str) -> dict:
     return yaml.safe_load(resources.files("catalog").joinpath(default).read_text(encoding="utf-8"))
 
 
+@cache
+def city_names() -> dict[str, str]:
+    """The cooperation's cities as ``cities.yaml`` lists them: key -> short name (``muenchen`` -> ``München``).
+
+    Everything that is per city (settings, command-line choices, flow parameters) is built from this list.
+    """
+    return {row["key"]: row["short_name"] for row in _read_yaml(None, "data/cities.yaml")["cities"]}
+
+
 def parse_organisation(cities_doc: dict, departments_doc: dict) -> Organisation:
     """Build and check the organisation from the two YAML documents."""
     contacts = departments_doc.get("opendata_contacts") or {}

@@ -9,7 +9,7 @@ progress per city, findings and quality summaries, publish summaries.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -17,10 +17,13 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import steps
 from flows.services import Services
-from flows.settings import load_settings
+from flows.settings import CITY_KEYS, load_settings
 
-City = Literal["muenchen", "augsburg", "nuernberg"]
-CITIES: tuple[City, ...] = ("muenchen", "augsburg", "nuernberg")
+if TYPE_CHECKING:
+    City = str
+else:
+    City = Literal[CITY_KEYS]  # the cities of cities.yaml: Prefect offers them as the parameter's choices
+CITIES: tuple[City, ...] = CITY_KEYS
 
 
 def _services() -> Services:
@@ -279,6 +282,6 @@ def nightly(quality: bool = False, online: bool = True, publish: bool = True, ve
     checked = validate_inventory(quality=quality, online=online)
     published: dict[str, Any] = {}
     settings = load_settings()
-    if publish and (settings.ckan_url or any(getattr(settings, f"ckan_url_{c}") for c in CITIES)):
+    if publish and (settings.ckan_url or any(settings.city(c).ckan_url for c in CITIES)):
         published = publish_catalog(verify=verify)
     return {"collect": collected, "harvest": harvested, "validate": checked, "publish": published}

@@ -1,5 +1,9 @@
 """Settings, declared once (environment variables with the prefix ``INVENTUR_``), read in ``flows/``
 and passed down. Secrets are ``SecretStr`` and never logged.
+
+The per-city settings (``INVENTUR_SECRET_<CITY>``, ``INVENTUR_CKAN_URL_<CITY>``,
+``INVENTUR_CKAN_TOKEN_<CITY>``) are built from the cities of ``catalog/data/cities.yaml``: a city added
+there has its settings, its command-line choice and its flow parameter value without a code change.
 """
 
 from __future__ import annotations
@@ -9,19 +13,50 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from catalog.organisation import city_names
 
 if TYPE_CHECKING:
     from survey.collect import ReadLimits
 
-CITY_KEYS = ("muenchen", "augsburg", "nuernberg")
+CITY_KEYS: tuple[str, ...] = tuple(city_names())
+"""The cities' keys (``muenchen``, ``augsburg``, ``nuernberg``), in the order of ``cities.yaml``."""
 SHAPES_SOURCE = "https://github.com/GovDataOfficial/DCAT-AP.de-SHACL-Validation/archive/refs/heads/master.tar.gz"
 
 
-class Settings(BaseSettings):
+def _per_city_fields() -> dict[str, Any]:
+    """``secret_<city>``, ``ckan_url_<city>`` and ``ckan_token_<city>`` for each city of ``cities.yaml``."""
+    fields: dict[str, Any] = {}
+    for key, name in city_names().items():
+        fields[f"secret_{key}"] = (SecretStr | None, Field(
+            default=None, description=f"Signing secret of {name}'s workbooks."))
+        fields[f"ckan_url_{key}"] = (str | None, Field(
+            default=None, description=f"{name}'s own CKAN portal (instead of INVENTUR_CKAN_URL) for publishing."))
+        fields[f"ckan_token_{key}"] = (SecretStr | None, Field(
+            default=None, description=f"API token of {name}'s portal (default: INVENTUR_CKAN_TOKEN)."))
+    return fields
+
+
+if TYPE_CHECKING:
+    _CitySettings = BaseSettings
+else:
+    _CitySettings = create_model("_CitySettings", __base__=BaseSettings, **_per_city_fields())
+
+
+class CitySettings(NamedTuple):
+    """What one city configures: its signing secret and its own CKAN portal (None: the common one)."""
+
+    key: str
+    secret: SecretStr | None
+    ckan_url: str | None
+    ckan_token: SecretStr | None
+
+
+class Settings(_CitySettings):
     """Everything that differs between installations. Each field is an ``INVENTUR_<NAME>`` variable."""
 
     model_config = SettingsConfigDict(env_prefix="INVENTUR_", extra="ignore")
@@ -41,32 +76,11 @@ class Settings(BaseSettings):
     )
     share_username: str | None = Field(default=None, description="WebDAV user name.")
     share_password: SecretStr | None = Field(default=None, description="WebDAV password.")
-    secret_muenchen: SecretStr | None = Field(default=None, description="Signing secret of München's workbooks.")
-    secret_augsburg: SecretStr | None = Field(default=None, description="Signing secret of Augsburg's workbooks.")
-    secret_nuernberg: SecretStr | None = Field(default=None, description="Signing secret of Nürnberg's workbooks.")
     departments_file: Path | None = Field(
         default=None, description="A city's own departments YAML instead of the shipped one."
     )
     ckan_url: str | None = Field(default=None, description="CKAN portal to publish to, e.g. http://127.0.0.1:5050.")
     ckan_token: SecretStr | None = Field(default=None, description="API token of the CKAN portal.")
-    ckan_url_muenchen: str | None = Field(
-        default=None, description="München's own CKAN portal (instead of INVENTUR_CKAN_URL) for publishing."
-    )
-    ckan_token_muenchen: SecretStr | None = Field(
-        default=None, description="API token of München's portal (default: INVENTUR_CKAN_TOKEN)."
-    )
-    ckan_url_augsburg: str | None = Field(
-        default=None, description="Augsburg's own CKAN portal (instead of INVENTUR_CKAN_URL) for publishing."
-    )
-    ckan_token_augsburg: SecretStr | None = Field(
-        default=None, description="API token of Augsburg's portal (default: INVENTUR_CKAN_TOKEN)."
-    )
-    ckan_url_nuernberg: str | None = Field(
-        default=None, description="Nürnberg's own CKAN portal (instead of INVENTUR_CKAN_URL) for publishing."
-    )
-    ckan_token_nuernberg: SecretStr | None = Field(
-        default=None, description="API token of Nürnberg's portal (default: INVENTUR_CKAN_TOKEN)."
-    )
     publish_concurrency: int = Field(
         default=4, ge=1, le=32, description="Parallel write calls to a CKAN portal while publishing."
     )
@@ -196,6 +210,15 @@ class Settings(BaseSettings):
         from portal.layout import default_base_dir
 
         return default_base_dir()
+
+    def city(self, key: str) -> CitySettings:
+        """The settings of city ``key`` (one of :data:`CITY_KEYS`)."""
+        if key not in CITY_KEYS:
+            from catalog.organisation import UnknownCity
+
+            raise UnknownCity(f"unknown city {key!r}; known: {', '.join(CITY_KEYS)}")
+        return CitySettings(key, getattr(self, f"secret_{key}"), getattr(self, f"ckan_url_{key}"),
+                            getattr(self, f"ckan_token_{key}"))
 
     def signing_secret(self, city: str) -> bytes:
         """The city's signing secret: the configured one, else one generated once for this data folder."""
