@@ -1,66 +1,44 @@
-"""When is a source's cron schedule due? Five fields (minute hour day-of-month month day-of-week) with
-``*``, lists, ranges and steps, evaluated in Europe/Berlin: enough for the sources file's ``schedule``."""
+"""When is a source's cron schedule due? Five fields (minute hour day-of-month month day-of-week) in
+Europe/Berlin time, read by cronsim (the cron library Prefect's own schedules use): ``*``, lists, ranges,
+steps, names (``MON``, ``JAN``) and Debian cron's rules (the day fields: either one when both are set;
+the change to and from summer time)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from cronsim import CronSim, CronSimError
+
 BERLIN = ZoneInfo("Europe/Berlin")
-_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_REFERENCE = dt.datetime(2000, 1, 1, tzinfo=BERLIN)
 
 
-def _field(text: str, low: int, high: int) -> set[int]:
-    values: set[int] = set()
-    for part in text.split(","):
-        step = 1
-        if "/" in part:
-            part, step_text = part.split("/", 1)
-            step = int(step_text)
-            if step < 1:
-                raise ValueError(f"step {step} in {text!r}")
-        if part == "*":
-            first, last = low, high
-        elif "-" in part:
-            first, last = (int(x) for x in part.split("-", 1))
-        else:
-            first = last = int(part)
-        if not (low <= first <= last <= high):
-            raise ValueError(f"{part!r} is outside {low}-{high}")
-        values.update(range(first, last + 1, step))
-    return values
-
-
-def parse(expression: str) -> tuple[set[int], ...]:
-    """The allowed values of each field; raises ValueError on anything else."""
-    fields = expression.split()
-    if len(fields) != 5:
+def parse(expression: str) -> CronSim:
+    """The schedule of ``expression``; raises ValueError unless it is a valid cron expression of five fields."""
+    if len(expression.split()) != 5:
         raise ValueError(f"{expression!r} is no cron expression of five fields")
-    parsed = tuple(_field(f, lo, hi) for f, (lo, hi) in zip(fields, _RANGES, strict=True))
-    if 7 in parsed[4]:
-        parsed[4].add(0)  # Sunday is 0 and 7
-    return parsed
+    try:
+        return CronSim(expression, _REFERENCE)
+    except CronSimError as exc:
+        raise ValueError(f"{expression!r} is no valid cron expression: {exc}") from None
+
+
+def next_after(expression: str, moment: dt.datetime) -> dt.datetime:
+    """The first time the schedule fires after ``moment`` (Berlin time, in the minute it fires)."""
+    parse(expression)
+    return next(CronSim(expression, moment.astimezone(BERLIN)))
 
 
 def matches(expression: str, when: dt.datetime) -> bool:
     """Whether the schedule fires in the minute of ``when`` (Berlin time)."""
-    minute, hour, dom, month, dow = parse(expression)
-    local = when.astimezone(BERLIN)
-    weekday = (local.weekday() + 1) % 7  # cron: 0 = Sunday
-    day_ok = local.day in dom and weekday in dow
-    if len(dom) < 31 and len(dow) < 7:  # both restricted: either matches (classic cron)
-        day_ok = local.day in dom or weekday in dow
-    return local.minute in minute and local.hour in hour and local.month in month and day_ok
+    minute = when.astimezone(dt.UTC).replace(second=0, microsecond=0)  # UTC: no wall-clock gaps to step over
+    return next_after(expression, minute - dt.timedelta(minutes=1)) == minute
 
 
 def due(expression: str, since: dt.datetime | None, now: dt.datetime, *, horizon: dt.timedelta = dt.timedelta(days=8)) -> bool:
     """Whether the schedule fired after ``since`` and up to ``now`` (never run yet: due)."""
     if since is None:
         return True
-    start = max(since, now - horizon).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    minute = start
-    while minute <= now:
-        if matches(expression, minute):
-            return True
-        minute += dt.timedelta(minutes=1)
-    return False
+    start = max(since, now - horizon).astimezone(dt.UTC).replace(second=0, microsecond=0)
+    return next_after(expression, start) <= now

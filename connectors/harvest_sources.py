@@ -37,7 +37,6 @@ from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
 KINDS = ("ckan", "dcat", "sql")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?LW#]+$")
 _KEYS = frozenset({"name", "city", "kind", "url", "organization", "department", "organisations", "schedule",
                    "enabled", "schemas", "max_pages", "description"})
 
@@ -94,9 +93,12 @@ def _text(row: Mapping[str, Any], key: str, where: str, *, required: bool = Fals
 
 
 def _check_cron(schedule: str, where: str) -> None:
-    fields = schedule.split()
-    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-        raise SourcesFileError(f"{where}: schedule {schedule!r} is no cron expression of five fields (e.g. '0 3 * * *')")
+    from connectors.cron import parse
+
+    try:
+        parse(schedule)
+    except ValueError:
+        raise SourcesFileError(f"{where}: schedule {schedule!r} is no cron expression of five fields (e.g. '0 3 * * *')") from None
 
 
 def parse_sources(doc: Any, organisation: Organisation, *, origin: str = "sources file") -> list[SourceConfig]:

@@ -31,7 +31,17 @@ def test_due() -> None:
     assert not due("0 6 * * 1", at("2026-11-25T00:00"), now)
 
 
-@pytest.mark.parametrize("bad", ["", "* * * *", "60 * * * *", "* 24 * * *", "*/0 * * * *", "a b c d e"])
+def test_names_and_summer_time() -> None:
+    assert matches("0 6 * * MON-FRI", at("2026-11-27T06:00"))  # a Friday
+    assert not matches("0 6 * * MON-FRI", at("2026-11-28T06:00"))
+    # 02:30 does not exist on 29 March 2026 in Berlin: the run comes at 03:00 (as Debian cron does)
+    assert matches("30 2 * * *", dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC))  # 03:00 summer time
+    assert due("30 2 * * *", at("2026-03-28T12:00"), dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC))
+    assert not due("30 2 * * *", at("2026-03-28T12:00"), dt.datetime(2026, 3, 29, 0, 59, tzinfo=dt.UTC))
+
+
+@pytest.mark.parametrize("bad", ["", "* * * *", "60 * * * *", "* 24 * * *", "*/0 * * * *", "a b c d e",
+                                 "0 0 3 * * *"])
 def test_bad_expressions(bad: str) -> None:
     with pytest.raises(ValueError):
         parse(bad)
