@@ -1,5 +1,7 @@
 """Shared fixtures: real stores on SQLite (a temporary file) and PostgreSQL (a private server), the
-official DCAT-AP.de shapes (when given), and a CLI runner with its own environment.
+official DCAT-AP.de shapes (when given), wired services on a fresh store, and the command line with its
+own environment: ``cli_env`` for a real process, ``cli_runner`` (click's CliRunner) in this process.
+Factories (sample entries, review helpers) are in ``tests/factories.py``.
 
 A missing PostgreSQL skips its tests on a developer machine; with ``INVENTUR_REQUIRE_POSTGRES=1`` (set
 by ``.ci/run``) it fails them instead, so CI cannot pass without them.
@@ -11,7 +13,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from sqlalchemy import text
 
 from catalog.ckan_mapping import ckan_licences, theme_groups
 from catalog.store import Store
+from flows.services import Services
+from flows.settings import Settings
 from portal.errors import PortalError
 from portal.local import PortalInfo, down, status, up
 from portal.processes import free_port, port_is_free
@@ -125,6 +129,31 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
         }
     )
     return env
+
+
+@pytest.fixture
+def cli_runner(cli_env: dict[str, str]) -> Callable[..., Any]:
+    """``inventur ARGS`` in this process with click's CliRunner (cheaper than a process), by default in
+    ``cli_env`` and for a terminal of ``columns`` (200) characters: ``cli_runner("review", "list")``."""
+    from click.testing import CliRunner
+
+    from flows.cli.main import cli
+
+    runner = CliRunner()
+
+    def invoke(*args: str, env: Mapping[str, str] | None = None, columns: int = 200) -> Any:
+        return runner.invoke(cli, list(args), env={**(cli_env if env is None else env), "COLUMNS": str(columns)})
+
+    return invoke
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    """Services on a fresh SQLite store and data folder (no environment read)."""
+    wired = Services(Settings(database_url=f"sqlite:///{tmp_path / 'inventur.db'}", data_dir=tmp_path / "data",
+                              sources_file=None))
+    yield wired
+    wired.close()
 
 
 def tool_or_skip(names: tuple[str, ...], package: str, required_by: str) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,12 +11,8 @@ from catalog.fields import EXPORT_KEYS
 from catalog.inventory import Source, save_entry
 from catalog.organisation import load_organisation
 from catalog.store import Store
-from tests.test_store import sample
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flows", *args], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=Path(__file__).resolve().parents[1])
+from tests.factories import inventur_process as run
+from tests.factories import sample
 
 
 def test_departments_jsonl(cli_env: dict[str, str]) -> None:

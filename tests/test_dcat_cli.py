@@ -16,7 +16,7 @@ from catalog.models import Entry
 from catalog.organisation import load_organisation
 from catalog.review import approve
 from catalog.store import Store
-from tests.test_store import sample
+from tests.factories import sample
 
 ROOT = Path(__file__).resolve().parents[1]
 

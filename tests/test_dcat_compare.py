@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib import Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 
-from catalog.dcat import DCATDE, build_catalog
+from catalog.dcat import build_catalog
 from catalog.dcat_compare import (
     SCHEMA,
     Verification,
@@ -26,61 +26,18 @@ from catalog.dcat_compare import (
 )
 from catalog.organisation import load_organisation
 from catalog.shacl import ShaclReport, ShaclResult
+from tests.factories import DCAT, DCT, RDF, as_the_portal_writes
+from tests.factories import dcat_record as record
 
 ORG = load_organisation()
 BASE = "http://portal.example.org"
 EU = "http://publications.europa.eu/resource/authority/"
-DCAT = Namespace("http://www.w3.org/ns/dcat#")
-DCT = Namespace("http://purl.org/dc/terms/")
-RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
-LOCN = Namespace("http://www.w3.org/ns/locn#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
-
-
-def record(number: int, **over: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "identifier": f"M-KVR-{number:05d}", "city": "muenchen", "department": "KVR",
-        "title": f"Parkraum {number}", "description": "Parklizenzgebiete der Stadt.",
-        "theme": [EU + "data-theme/TRAN"], "keywords": ["Parken", "Verkehr"],
-        "contact_email": "kvr@muenchen.de", "personal_data": "no", "access_rights": EU + "access-right/PUBLIC",
-        "license": "http://dcat-ap.de/def/licenses/dl-zero-de/2.0",
-        "formats": [EU + "file-type/CSV", EU + "file-type/WMS_SRVC"],
-        "access_url": f"https://daten.muenchen.de/parken-{number}.csv", "frequency": EU + "frequency/MONTHLY",
-        "temporal_start": None, "temporal_end": "2025-12-31", "spatial": ORG.city("muenchen").geocoding_uri,
-        "last_updated": "2025-01-15", "issued": "2026-01-01T08:00:00+00:00", "modified": "2026-01-02T08:00:00+00:00",
-    }
-    values.update(over)
-    return values
 
 
 def export(records: list[dict[str, Any]]) -> Any:
     return build_catalog(records, ORG, base_uri=BASE, catalog_title="Offene Daten", catalog_description="Alles",
                          publisher_name="Kooperation")
-
-
-def as_the_portal_writes(graph: Graph) -> Graph:
-    """The export as ckanext-dcat/ckanext-dcatde write it: no language tags, plus their known additions."""
-    portal = Graph()
-    for s, p, o in graph:
-        if isinstance(o, RdfLiteral) and o.language:
-            o = RdfLiteral(str(o))
-        portal.add((s, p, o))
-    for dataset in list(portal.subjects(RDF.type, DCAT.Dataset)):
-        location = BNode()
-        portal.add((dataset, DCT.spatial, location))
-        portal.add((location, RDF.type, DCT.Location))
-        for geocoding in portal.objects(dataset, DCATDE.politicalGeocodingURI):
-            portal.add((location, LOCN.adminUnitL2, geocoding))
-        for period in list(portal.objects(dataset, DCT.temporal)):
-            if (period, DCAT.startDate, None) not in portal:
-                old = BNode()
-                portal.add((dataset, DCT.temporal, old))
-                portal.add((old, RDF.type, DCT.PeriodOfTime))
-                portal.add((old, SCHEMA.endDate, portal.value(period, DCAT.endDate)))
-        for distribution in portal.objects(dataset, DCAT.distribution):
-            for licence in portal.objects(distribution, DCT.license):
-                portal.add((licence, DCT.type, URIRef("http://purl.org/adms/licencetype/UnknownIPR")))
-    return portal
 
 
 def checked(portal: Graph, made: Any, reports: list[ShaclReport] | None = None) -> Any:

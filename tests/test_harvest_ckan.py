@@ -28,7 +28,7 @@ from flows.services import Services
 from flows.steps_harvest import harvest_ckan, run_ckan
 from portal.local import PortalInfo
 from tests.conftest import CkanApi as Api
-from tests.test_harvest_identity import count, services_fixture  # noqa: F401  (the services fixture)
+from tests.factories import count
 
 ROOT = Path(__file__).resolve().parents[1]
 EU = "http://publications.europa.eu/resource/authority/"

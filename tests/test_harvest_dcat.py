@@ -27,7 +27,7 @@ from connectors.dcat_source import DcatSource, next_page, parse_page
 from connectors.harvest_http import SourceInvalid, SourceUnavailable
 from flows.services import Services
 from flows.steps_harvest import harvest_dcat, run_dcat
-from tests.test_harvest_identity import count, services_fixture  # noqa: F401  (the services fixture)
+from tests.factories import count
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "harvest"

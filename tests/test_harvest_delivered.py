@@ -34,7 +34,7 @@ from connectors.ckan_source import package_record, search_results
 from connectors.dcat_source import dataset_records, parse_page
 from flows.services import Services
 from flows.steps_harvest import report_markdown, run_ckan, run_dcat
-from tests.test_harvest_identity import count, services_fixture  # noqa: F401  (the services fixture)
+from tests.factories import count
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "harvest" / "delivered"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,27 +29,12 @@ from catalog.inventory import Source, save_entry
 from catalog.models import Entry, EntryVersion, FindingRow, Run
 from catalog.organisation import load_organisation
 from catalog.store import Store
-from flows.services import Services
-from flows.settings import Settings
+from tests.factories import count
 
 ORG = load_organisation()
 EU = "http://publications.europa.eu/resource/authority/"
 SOURCE = "https://opendata.example.org"
 TODAY = dt.date(2026, 6, 1)
-
-
-@pytest.fixture(name="services")
-def services_fixture(tmp_path: Path) -> Iterator[Services]:
-    """Services on a fresh SQLite store and data folder (no environment read)."""
-    wired = Services(Settings(database_url=f"sqlite:///{tmp_path / 'inventur.db'}", data_dir=tmp_path / "data",
-                              sources_file=None))
-    yield wired
-    wired.close()
-
-
-def count(store: Store, model: Any, *where: Any) -> int:
-    with store.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 def entry_by_remote(store: Store, remote_id: str) -> Entry:

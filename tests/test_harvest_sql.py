@@ -23,7 +23,7 @@ from connectors.harvest_http import SourceInvalid, SourceUnavailable
 from connectors.sql_source import DatabaseSource
 from flows.services import Services
 from flows.steps_harvest import harvest_sql, run_sql
-from tests.test_harvest_identity import count, services_fixture  # noqa: F401  (the services fixture)
+from tests.factories import count
 
 ROOT = Path(__file__).resolve().parents[1]
 

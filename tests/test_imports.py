@@ -99,3 +99,15 @@ def test_the_command_line_is_read_as_a_package() -> None:
 
 def test_no_module_imports_a_module_that_imports_it_back() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_no_test_module_imports_another() -> None:
+    """Tests share factories (tests/factories.py) and fixtures (tests/conftest.py), not each other's helpers."""
+    borrowed = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if any(name.rpartition(".")[2].startswith("test_") for name in names):
+                borrowed.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert borrowed == []

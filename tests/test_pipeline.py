@@ -119,7 +119,7 @@ def test_publish_flow_then_unchanged(pipeline_env: Path, monkeypatch: pytest.Mon
     from catalog.inventory import Source, save_entry
     from catalog.organisation import load_organisation
     from flows.pipeline import publish_catalog
-    from tests.test_store import sample
+    from tests.factories import sample
 
     monkeypatch.setenv("INVENTUR_CKAN_URL", portal.url)
     monkeypatch.setenv("INVENTUR_CKAN_TOKEN", portal.token)

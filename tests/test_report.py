@@ -45,7 +45,7 @@ from catalog.report import (
 )
 from catalog.store import Store
 from tests.conftest import chromium_or_skip
-from tests.test_store import sample
+from tests.factories import chromium, sample
 
 ORG = load_organisation()
 ROOT = Path(__file__).resolve().parents[1]
@@ -410,21 +410,6 @@ def network_references(page: Page) -> list[str]:
 
 
 # --------------------------------------------------------------------------- Chromium
-
-
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         # no network: a proxy that is not there and no name resolution
-         "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"]
-
-
-def chromium(binary: str, work: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run Chromium once on ``url`` with a new empty profile under ``work``."""
-    profile = work / f"profile-{time.monotonic_ns()}"
-    done = subprocess.run([binary, *FLAGS, f"--user-data-dir={profile}", *args, url], capture_output=True, text=True,
-                          timeout=180)
-    shutil.rmtree(profile, ignore_errors=True)
-    return done
 
 
 def page_requests(netlog: Path) -> list[str]:

@@ -4,8 +4,8 @@ comments where they are required, rights clearance per version, and the terminal
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from catalog.findings import finding
-from catalog.inventory import Source, add_findings, save_entry
+from catalog.inventory import add_findings
 from catalog.models import Entry, ReviewDecision, utcnow
-from catalog.organisation import load_organisation
 from catalog.publication import BLOCKERS
 from catalog.review import (
     ApprovalRefused,
@@ -35,48 +34,12 @@ from catalog.review import (
     withdraw,
 )
 from catalog.store import Store
-from tests.test_store import sample
+from tests.factories import change, create, decisions, inventur_process, set_state, state
 
-ORG = load_organisation()
 EU = "http://publications.europa.eu/resource/authority/"
 LICENCES = "http://dcat-ap.de/def/licenses/"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def create(store: Store, status: str | None = "ready", **over: Any) -> str:
-    """A valid entry of Augsburg's statistics office (with ``over`` applied), put into ``status``."""
-    with store.session() as s:
-        entry = save_entry(s, sample(**over), city="augsburg", department="STAT", organisation=ORG,
-                           source=Source("survey", "a.xlsx", row=2)).entry
-        if status is not None:
-            entry.status = status
-        return entry.identifier
-
-
-def change(store: Store, identifier: str, **over: Any) -> None:
-    """A new version of the entry, as a department's corrected workbook would bring it."""
-    with store.session() as s:
-        save_entry(s, sample(**over), identifier=identifier, city="augsburg", department="STAT", organisation=ORG,
-                   source=Source("survey", "b.xlsx", row=2))
-
-
-def state(store: Store, identifier: str) -> str:
-    with store.session() as s:
-        return s.scalars(select(Entry.status).where(Entry.identifier == identifier)).one()
-
-
-def set_state(store: Store, identifier: str, status: str) -> None:
-    with store.session() as s:
-        s.scalars(select(Entry).where(Entry.identifier == identifier)).one().status = status
-
-
-def decisions(store: Store, identifier: str) -> list[tuple[str, str, str, int, str, str | None]]:
-    with store.session() as s:
-        rows = s.scalars(
-            select(ReviewDecision).join(Entry, Entry.id == ReviewDecision.entry_id)
-            .where(Entry.identifier == identifier).order_by(ReviewDecision.id)
-        ).all()
-        return [(d.decision, d.state_from, d.state_to, d.entry_version, d.reviewer, d.comment) for d in rows]
+run = partial(inventur_process, columns=200)  # ``inventur ARGS`` as a process, tables for a wide terminal
 
 
 def test_an_entry_walks_through_every_state(store: Store) -> None:
@@ -283,22 +246,7 @@ def test_review_items_and_details(store: Store) -> None:
 # --------------------------------------------------------------------------- the terminal
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """``inventur ARGS`` as a user runs it: a real process, with a wide terminal for the tables."""
-    return subprocess.run([sys.executable, "-m", "flows", *args], capture_output=True, text=True,
-                          env={**env, "COLUMNS": "200"}, timeout=120, cwd=ROOT)
-
-
-def invoke(env: dict[str, str], *args: str) -> Any:
-    """``inventur ARGS`` in this process (cheaper than a process; for the further usage checks)."""
-    from click.testing import CliRunner
-
-    from flows.cli.main import cli
-
-    return CliRunner().invoke(cli, list(args), env={**env, "COLUMNS": "200"})
-
-
-def test_review_commands_and_exit_codes(cli_env: dict[str, str]) -> None:
+def test_review_commands_and_exit_codes(cli_env: dict[str, str], cli_runner: Callable[..., Any]) -> None:
     store = Store.open(cli_env["INVENTUR_DATABASE_URL"])
     ok = create(store)
     blocked = create(store, title="Meldedaten", personal_data="yes")
@@ -332,10 +280,10 @@ def test_review_commands_and_exit_codes(cli_env: dict[str, str]) -> None:
                  "Datenlizenz Deutschland – Zero – 2.0", "Max Prüfer", "doppelt erfasst", "Versionen", "a.xlsx"):
         assert text in shown.stdout, text
 
-    as_json = json.loads(invoke(cli_env, "review", "show", blocked, "--format", "json").output)
+    as_json = json.loads(cli_runner("review", "show", blocked, "--format", "json").output)
     assert as_json["blockers"] == ["personal-data"] and as_json["decisions"] == []
     assert as_json["entry"]["personal_data"] == "yes" and as_json["versions"][0]["version"] == 1
-    assert "3 entries" in invoke(cli_env, "review", "list").output
+    assert "3 entries" in cli_runner("review", "list").output
     for args, code in [
         (("review", "list", "--city", "augsburg", "--department", "NOPE"), 2),
         (("review", "list", "--state", "done"), 2),
@@ -347,7 +295,7 @@ def test_review_commands_and_exit_codes(cli_env: dict[str, str]) -> None:
         (("review", "withdraw", ok, "--by", "Max Prüfer", "--comment", "x"), 1),  # not published
         (("review", "reopen", ok, "--by", "Max Prüfer"), 0),
     ]:
-        assert invoke(cli_env, *args).exit_code == code, args
+        assert cli_runner(*args).exit_code == code, args
     store = Store.open(cli_env["INVENTUR_DATABASE_URL"])
     assert [d[0] for d in decisions(store, ok)] == ["approve", "reopen"]
     assert decisions(store, blocked) == []

@@ -21,7 +21,7 @@ from catalog.review_excel import (
     import_review,
 )
 from catalog.store import Store
-from tests.test_review import ORG, change, create, decisions, run, state
+from tests.factories import ORG, change, create, decisions, inventur_process, state
 
 HIDDEN_ID = "Kennung (System)"
 
@@ -150,7 +150,7 @@ def test_stale_and_edited_rows_are_refused(store: Store, tmp_path: Path) -> None
 def test_edited_hidden_version_counts_as_edited(store: Store, tmp_path: Path) -> None:
     ident = create(store)
     change(store, ident, title="Baumkataster 2025")
-    from tests.test_review import set_state
+    from tests.factories import set_state
 
     set_state(store, ident, "ready")
     path = tmp_path / "pruefung.xlsx"
@@ -236,14 +236,14 @@ def test_review_in_excel_from_the_command_line(cli_env: dict[str, str], tmp_path
     stale = create(store, title="Parkscheinautomaten")
     store.close()
     path = tmp_path / "pruefung.xlsx"
-    done = run(cli_env, "review", "export", "--city", "augsburg", "--out", str(path))
+    done = inventur_process(cli_env, "review", "export", "--city", "augsburg", "--out", str(path), columns=200)
     assert done.returncode == 0, done.stderr
     assert f"2 entries written to {path}" in done.stderr
     store = Store.open(cli_env["INVENTUR_DATABASE_URL"])
     change(store, stale, title="Parkscheinautomaten 2025")
     store.close()
     rows = fill(path, {good: ("genehmigen", "passt"), stale: ("genehmigen", None)})
-    imported = run(cli_env, "review", "import", str(path), "--by", "Erika Muster")
+    imported = inventur_process(cli_env, "review", "import", str(path), "--by", "Erika Muster", columns=200)
     assert imported.returncode == 1
     assert f"applied: row {rows[good]} ({good}): ready -> approved" in imported.stdout
     assert "1 applied, 1 refused, 0 skipped" in imported.stdout
@@ -251,4 +251,4 @@ def test_review_in_excel_from_the_command_line(cli_env: dict[str, str], tmp_path
 
     not_xlsx = tmp_path / "pruefung.csv"
     not_xlsx.write_text("Kennung;Entscheidung\nA-STAT-00001;genehmigen\n", encoding="utf-8")
-    assert run(cli_env, "review", "import", str(not_xlsx), "--by", "Erika Muster").returncode == 2
+    assert inventur_process(cli_env, "review", "import", str(not_xlsx), "--by", "Erika Muster", columns=200).returncode == 2

@@ -293,7 +293,7 @@ def test_our_process_killed_midway_through_publish_then_rerun(tmp_path: Path, cl
     import ckanapi
 
     from catalog.inventory import Source, save_entry
-    from tests.test_store import sample
+    from tests.factories import sample
 
     env = {**cli_env, "INVENTUR_CKAN_URL": portal.url, "INVENTUR_CKAN_TOKEN": portal.token,
            "INVENTUR_PUBLISH_CONCURRENCY": "1"}

@@ -7,7 +7,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # a path to a folder beside the checkout, or one built from the checkout's parent and the name "shared"
@@ -61,11 +63,9 @@ def _commands(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]
     return out
 
 
-def test_what_users_read_cites_no_file_they_lack(tmp_path: Path) -> None:
+def test_what_users_read_cites_no_file_they_lack(tmp_path: Path, cli_runner: Callable[..., Any]) -> None:
     """The README, every command's help, the vocabularies as `inventur vocab` shows them, and the campaign
     report cite no file a user of the project does not have."""
-    from click.testing import CliRunner
-
     from catalog.organisation import load_organisation
     from catalog.report import report_figures
     from catalog.store import Store
@@ -73,12 +73,11 @@ def test_what_users_read_cites_no_file_they_lack(tmp_path: Path) -> None:
     from survey.report_html import render_page
 
     assert FOREIGN.findall((ROOT / "README.md").read_text(encoding="utf-8")) == []
-    runner = CliRunner()
     env = {"INVENTUR_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "INVENTUR_DATA_DIR": str(tmp_path / "d")}
     for path in _commands(cli):
-        shown = runner.invoke(cli, [*path, "--help"], env=env)
+        shown = cli_runner(*path, "--help", env=env)
         assert shown.exit_code == 0 and FOREIGN.findall(shown.output) == [], (path, FOREIGN.findall(shown.output))
-    vocab = runner.invoke(cli, ["vocab"], env={**env, "COLUMNS": "300"})
+    vocab = cli_runner("vocab", env=env, columns=300)
     assert vocab.exit_code == 0 and "personal_data" in vocab.output and FOREIGN.findall(vocab.output) == []
     store = Store.open(env["INVENTUR_DATABASE_URL"])
     with store.session() as s:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import inspect, select
 
 from catalog.fields import RECORD_KEYS
@@ -21,33 +19,8 @@ from catalog.inventory import (
     versions_of,
 )
 from catalog.models import Entry, EntryVersion
-from catalog.organisation import load_organisation
 from catalog.store import Store, current_revision, head_revision
-
-ORG = load_organisation()
-EU = "http://publications.europa.eu/resource/authority/"
-
-
-def sample(**over: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "title": "Baumkataster",
-        "description": "Alle städtischen Bäume mit Art, Pflanzjahr und Standort.",
-        "theme": [EU + "data-theme/ENVI"],
-        "keywords": ["Bäume", "Grün"],
-        "contact_email": "gruen@augsburg.de",
-        "personal_data": "no",
-        "third_party_rights": "no",
-        "access_rights": EU + "access-right/PUBLIC",
-        "license": "http://dcat-ap.de/def/licenses/dl-zero-de/2.0",
-        "formats": [EU + "file-type/CSV"],
-        "frequency": EU + "frequency/ANNUAL",
-        "temporal_start": "2020-01-01",
-        "publish_proposal": "yes",
-        "spatial_scope": "city",
-        "spatial": ORG.city("augsburg").geocoding_uri,
-    }
-    values.update(over)
-    return values
+from tests.factories import EU, ORG, sample
 
 
 def test_migrations_from_empty(store: Store) -> None:

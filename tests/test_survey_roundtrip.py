@@ -472,7 +472,7 @@ def test_distribute_and_collect_through_webdav(tmp_path: Path) -> None:
     from sqlalchemy import select
 
     from catalog.models import Delivery
-    from tests.test_share import PASSWORD, USER, DavServer
+    from tests.davserver import PASSWORD, USER, DavServer
 
     server = DavServer(tmp_path / "dav")
     try:

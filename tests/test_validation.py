@@ -476,7 +476,7 @@ def test_failed_only_filter_works_offline_in_a_browser(docs_run: tuple[Path, Val
     """Chromium opens the page filtered (``#failed-only``, as a click on "Failed Only" does): the passed
     expectations are hidden, the failed ones stay; unfiltered, nothing is hidden."""
     from tests.conftest import chromium_or_skip
-    from tests.test_report import chromium
+    from tests.factories import chromium
 
     binary = chromium_or_skip()
     page = _result_page(docs_run[0])

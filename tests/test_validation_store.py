@@ -7,7 +7,7 @@ from catalog.models import Entry
 from catalog.organisation import load_organisation
 from catalog.store import Store
 from catalog.validation_store import validate_inventory
-from tests.test_store import sample
+from tests.factories import sample
 
 ORG = load_organisation()
 

@@ -22,7 +22,8 @@ from flows.services import Services
 from flows.settings import Settings
 from flows.steps_publish import _record
 from flows.steps_verify import expected_actions, verify_portal
-from tests.test_dcat_compare import DCT, as_the_portal_writes, record
+from tests.factories import DCT, as_the_portal_writes
+from tests.factories import dcat_record as record
 
 BASE = "http://portal.example.org"
 

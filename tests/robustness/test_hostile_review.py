@@ -29,9 +29,8 @@ from catalog.review_excel import (
     import_review,
 )
 from catalog.store import Store
+from tests.factories import ORG, decisions, sample, state
 from tests.robustness import builders as b
-from tests.test_review import ORG, decisions, state
-from tests.test_store import sample
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {"augsburg": b"augsburg-geheim", "muenchen": b"muenchen-geheim", "nuernberg": b"nuernberg-geheim"}

@@ -20,7 +20,7 @@ from catalog.store import Store
 from flows.services import Services
 from flows.settings import Settings
 from flows.steps_harvest import run_dcat
-from tests.test_store import sample
+from tests.factories import sample
 
 ROOT = Path(__file__).resolve().parents[2]
 ORG = load_organisation()
