@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -138,3 +139,30 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def status(self) -> StoreStatus:
+        """Where the store is, its schema revision against the newest, and how many rows it holds."""
+        from sqlalchemy import func, select
+
+        from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile
+
+        with self.session() as session:
+            counts = {
+                "entries": session.scalar(select(func.count()).select_from(Entry)) or 0,
+                "entry versions": session.scalar(select(func.count()).select_from(EntryVersion)) or 0,
+                "received files": session.scalar(select(func.count()).select_from(ReceivedFile)) or 0,
+                "open findings": session.scalar(
+                    select(func.count()).select_from(FindingRow).where(FindingRow.is_open.is_(True))) or 0,
+            }
+        return StoreStatus(self.engine.url.render_as_string(hide_password=True), current_revision(self.engine),
+                           head_revision(), counts)
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What ``inventur db status`` shows: the database (no password), its revision and the newest one, counts."""
+
+    url: str
+    revision: str | None
+    newest: str | None
+    counts: dict[str, int]

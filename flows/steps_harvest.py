@@ -308,15 +308,6 @@ def _store_failure(error: BaseException) -> bool:
     return isinstance(error, (StoreUnavailable, OperationalError, InterfaceError))
 
 
-def failure_exit(error: BaseException) -> str:
-    """Whether a failed source is the outside system's fault (``remote``: it cannot be reached or answers
-    with something unreadable) or the caller's (``usage``: a wrong address, a missing or foreign file): the
-    kind of the error in :mod:`catalog.errors`."""
-    from catalog.errors import kind
-
-    return kind(error)
-
-
 def harvest_sources(
     services: Services, *, names: Sequence[str] | None = None, full: bool = False, validate: bool = True,
     progress: Progress = _quiet,
@@ -325,6 +316,7 @@ def harvest_sources(
 
     A source that cannot be reached or read is reported in ``failed`` and does not stop the others.
     """
+    from catalog.errors import kind
     from connectors.harvest_http import SourceInvalid, SourceUnavailable, SourceUnreadable
     from connectors.harvest_sources import SourcesFileError, select_sources
 
@@ -335,7 +327,8 @@ def harvest_sources(
         try:
             reports.append(run_source(services, config, full=full, progress=progress))
         except (SourceUnavailable, SourceUnreadable, SourceInvalid, SourcesFileError, FileNotFoundError) as exc:
-            failed.append({"name": config.name, "error": str(exc), "exit": failure_exit(exc)})
+            # "exit": the error's kind (catalog.errors): "remote" when the source fails, "usage" when the call does
+            failed.append({"name": config.name, "error": str(exc), "exit": kind(exc)})
             progress(f"{config.name}: failed: {exc}")
         except Exception as exc:  # whatever else one source does wrong, the others still run
             if _store_failure(exc):

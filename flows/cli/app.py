@@ -117,12 +117,12 @@ def table(app: App, title: str, columns: list[str], rows: Iterable[Iterable[Any]
     """A table of values shown as written: no markup, no control codes reach the terminal."""
     from rich.table import Table
 
-    table = Table(title=markup(title), title_justify="left")
+    grid = Table(title=markup(title), title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        grid.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else markup(v) for v in row])
-    app.console.print(table)
+        grid.add_row(*["" if v is None else markup(v) for v in row])
+    app.console.print(grid)
 
 
 def jsonl(records: Iterable[Mapping[str, Any]]) -> int:

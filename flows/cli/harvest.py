@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from flows.cli.app import CITY_CHOICE, EXIT_REMOTE, EXIT_USAGE, App, markup, pass_app, table
+from catalog.errors import KINDS
+from flows.cli.app import CITY_CHOICE, App, markup, pass_app, table
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
                       help="A table for people, or JSON for scripts.")
@@ -57,7 +58,8 @@ def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
             app.err.print(f"[red]failed[/red] {markup(failure['name'])}: {markup(failure['error'])}")
     failures = summary.get("failed") or []
     if failures:
-        raise SystemExit(EXIT_REMOTE if any(f["exit"] == "remote" for f in failures) else EXIT_USAGE)
+        # a source that could not be reached outweighs a wrong call: 4 before 2
+        raise SystemExit(KINDS["remote"] if any(f["exit"] == "remote" for f in failures) else KINDS["usage"])
 
 
 @click.group()

@@ -130,22 +130,10 @@ def db() -> None:
 @pass_app
 def db_status(app: App) -> None:
     """Show the database, its schema revision and row counts."""
-    from sqlalchemy import func, select
-
-    from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile
-    from catalog.store import current_revision, head_revision
-
-    store = app.store
-    with store.session() as session:
-        counts = {
-            "entries": session.scalar(select(func.count()).select_from(Entry)),
-            "entry versions": session.scalar(select(func.count()).select_from(EntryVersion)),
-            "received files": session.scalar(select(func.count()).select_from(ReceivedFile)),
-            "open findings": session.scalar(select(func.count()).select_from(FindingRow).where(FindingRow.is_open.is_(True))),
-        }
-    app.console.print(f"database: {store.engine.url.render_as_string(hide_password=True)}")
-    app.console.print(f"schema revision: {current_revision(store.engine)} (newest: {head_revision()})")
-    for name, count in counts.items():
+    status = app.store.status()
+    app.console.print(f"database: {status.url}")
+    app.console.print(f"schema revision: {status.revision} (newest: {status.newest})")
+    for name, count in status.counts.items():
         app.console.print(f"{name}: {count}")
 
 
