@@ -37,7 +37,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from sqlalchemy import select
@@ -47,7 +46,7 @@ from catalog import ingest
 from catalog.fields import BY_KEY
 from catalog.findings import Finding, finding
 from catalog.inventory import CONTENT_KEYS, EntryRef, Source, add_findings, column_value
-from catalog.models import Entry, EntryKey, EntryVersion, FindingRow, Run, utcnow
+from catalog.models import Entry, EntryVersion, FindingRow, Run, utcnow
 from catalog.normalise import Normaliser
 from catalog.organisation import Organisation
 from catalog.store import Store
@@ -293,18 +292,6 @@ def _fill(values: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]
             for key, value in {**{k: None for k in given}, **values}.items()}
 
 
-def _entry_keys(session: Session, city: str, keys: Collection[str]) -> dict[str, int]:
-    """The entries (ids) of a city that these keys already name."""
-    found: dict[str, int] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 900):
-        chunk = ordered[start:start + 900]
-        rows = session.execute(
-            select(EntryKey.key, EntryKey.entry_id).where(EntryKey.city == city, EntryKey.key.in_(chunk)))
-        found.update((key, entry_id) for key, entry_id in rows)
-    return found
-
-
 def _current_fills(session: Session, entry_ids: Collection[int]) -> dict[int, dict[str, dict[str, Any]]]:
     """Per entry, the values other sources of its dataset filled in, by source, as its current version
     records them (only that small part of the version is read)."""
@@ -482,7 +469,7 @@ class Harvest:
                 select(Entry).where(Entry.identifier.in_(sorted(carried)), Entry.city == city))}
             if carried else {}
         )
-        keyed = _entry_keys(session, city, {k for r in page for k in r.keys})
+        keyed = ingest.entries_by_key(session, city, {k for r in page for k in r.keys})
         by_id = {e.id: e for e in [*by_remote.values(), *by_identifier.values()]}
         wanted = set(keyed.values()) - set(by_id)
         if wanted:
@@ -569,15 +556,7 @@ class Harvest:
             for key in record.keys:
                 if key not in keyed and key not in new:
                     new[key] = entry.id
-        if not new:
-            return
-        rows = [{"city": self.target.city, "key": key, "entry_id": entry_id} for key, entry_id in new.items()]
-        dialect = session.get_bind().dialect.name
-        if dialect in ("sqlite", "postgresql"):  # another source's run may have named the dataset meanwhile
-            module = import_module(f"sqlalchemy.dialects.{dialect}")
-            session.execute(module.insert(EntryKey).on_conflict_do_nothing(), rows)
-        else:
-            session.add_all(EntryKey(**row) for row in rows)
+        ingest.remember_keys(session, self.target.city, new)
 
     def _note_modified(self, modified: str | None, *, skipped: bool = False) -> None:
         if not modified:

@@ -7,8 +7,10 @@ Every record takes the same steps, whichever wing brings it:
    spatial URI.
 2. **Identity**: the caller's, as only it knows what names an entry. A survey row names its entry by its
    Kennung (``survey.collect``); a harvested record by its source and remote id, the inventur identifier
-   it carries or one of its keys (``catalog.harvest``). A record that names no entry becomes a new one
-   with an identifier from its department's counter (:func:`identifiers`), never handed out twice.
+   it carries or one of its keys (``catalog.harvest``): the names a dataset is known by beyond one
+   source are kept here (:func:`entries_by_key`, :func:`remember_keys`). A record that names no entry
+   becomes a new one with an identifier from its department's counter (:func:`identifiers`), never
+   handed out twice.
 3. **Versioned save** (:func:`save`): an entry whose content is unchanged writes nothing, a changed one
    gets a new version, a new one is created with its first version (in bulk); every version of every
    entry is kept with its raw record and where it came from.
@@ -23,10 +25,12 @@ workbooks, feedback); ``catalog.harvest`` merges sources and survey answers and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.findings import Finding
@@ -42,7 +46,7 @@ from catalog.inventory import (
     save_entry,
     start_run,
 )
-from catalog.models import Entry, Run
+from catalog.models import Entry, EntryKey, Run
 from catalog.normalise import Normalised, Normaliser, spatial_uri
 from catalog.organisation import Organisation
 
@@ -75,6 +79,33 @@ def jsonable(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- identity
+
+
+def entries_by_key(session: Session, city: str, keys: Collection[str]) -> dict[str, int]:
+    """The entries (ids) of a city that these keys already name: the names a dataset is known by beyond
+    one source (its IRI, its ``dct:identifier``, a CKAN package id), kept in ``entry_keys``."""
+    found: dict[str, int] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 900):  # bounded IN lists (SQLite limits bound parameters)
+        chunk = ordered[start:start + 900]
+        rows = session.execute(
+            select(EntryKey.key, EntryKey.entry_id).where(EntryKey.city == city, EntryKey.key.in_(chunk)))
+        found.update((key, entry_id) for key, entry_id in rows)
+    return found
+
+
+def remember_keys(session: Session, city: str, keys: Mapping[str, int]) -> None:
+    """Keep the names (key -> entry id) by which a city's entries are known; a key another run named
+    meanwhile keeps its entry."""
+    if not keys:
+        return
+    rows = [{"city": city, "key": key, "entry_id": entry_id} for key, entry_id in keys.items()]
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        module = import_module(f"sqlalchemy.dialects.{dialect}")
+        session.execute(module.insert(EntryKey).on_conflict_do_nothing(), rows)
+    else:
+        session.add_all(EntryKey(**row) for row in rows)
 
 
 def identifiers(session: Session, organisation: Organisation, city: str, department: str, count: int) -> Iterator[str]:
@@ -177,5 +208,6 @@ def close_run(session: Session, run_id: int, summary: Mapping[str, Any], *, stat
 
 
 __all__ = [
-    "Incoming", "Saved", "close_run", "identifiers", "jsonable", "normalise", "open_run", "record_findings", "save",
+    "Incoming", "Saved", "close_run", "entries_by_key", "identifiers", "jsonable", "normalise", "open_run",
+    "record_findings", "remember_keys", "save",
 ]
