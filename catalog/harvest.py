@@ -507,7 +507,7 @@ class Harvest:
             if planned is not None:
                 steps.append((record, *planned, None))
         results = iter(ingest.save(session, [item for _r, item, _d, _e in steps if item is not None],
-                            organisation=self.organisation))
+                                   organisation=self.organisation))
         touched: list[tuple[Entry | EntryRef, list[Finding], str | None]] = []
         alongside: list[tuple[Entry, list[Finding], bool]] = []
         kept: list[tuple[Entry | EntryRef, HarvestedRecord]] = []
@@ -523,8 +523,8 @@ class Harvest:
         self._add_keys(session, keyed, kept)
         located: list[tuple[Entry | EntryRef, list[Finding], str | None]] = list(touched)
         located += [(e, found, e.title) for e, found in self._findings_alongside(session, alongside)]
-        ingest.record_findings(session, [(e, found) for e, found, _t in located], stage=HARVEST_STAGE, run_id=self.run_id,
-                        superseding=[e.id for e, _f, _t in touched], stages=(HARVEST_STAGE,))
+        ingest.record_findings(session, [(e, found) for e, found, _t in located], stage=HARVEST_STAGE,
+                               run_id=self.run_id, superseding=[e.id for e, _f, _t in touched], stages=(HARVEST_STAGE,))
         self._run_findings += run_findings
         for _entry, found, title in located:
             for f in found:
@@ -836,7 +836,7 @@ class Harvest:
                                             file=self._file(None))]))
             self.report.gone.append(entry.identifier)
         ingest.record_findings(session, groups, stage=HARVEST_STAGE, run_id=self.run_id, superseding=gone_ids,
-                        stages=_GONE_CLOSES)
+                               stages=_GONE_CLOSES)
         self.report.findings["remote-gone"] += len(groups)
 
 

@@ -522,7 +522,7 @@ class Collector:
         # rows in order: an entry that exists (saved as a new version when changed) or one to create
         rows: list[tuple[ingest.Incoming, list[Finding]]] = []
         fresh = ingest.identifiers(session, self.organisation, city, department,
-                            sum(1 for _, n in read if not n.values.get("identifier")))
+                                   sum(1 for _, n in read if not n.values.get("identifier")))
         for raw, normalised in read:
             outcome.rows += 1
             identifier = normalised.values.get("identifier")
@@ -541,7 +541,7 @@ class Collector:
                     values[key] = getattr(entry, key)
             source = Source("survey", outcome.name, file_id=received.id, sheet=ENTRY_SHEET, row=raw.row, run_id=run_id)
             rows.append((ingest.Incoming(values, source, city, department, entry=entry, identifier=identifier,
-                                  raw=ingest.jsonable(raw.values)), cell_findings))
+                                         raw=ingest.jsonable(raw.values)), cell_findings))
         saved = ingest.save(session, [item for item, _ in rows], organisation=self.organisation)
         for result in saved:
             outcome.created += int(result.created)
@@ -550,7 +550,7 @@ class Collector:
             outcome.entry_ids.append(result.entry.id)
         touched = [(result.entry, cell_findings) for result, (_item, cell_findings) in zip(saved, rows, strict=True)]
         ingest.record_findings(session, touched, stage="normalise", run_id=run_id, file_id=received.id,
-                        superseding=[r.entry.id for r in saved if not r.created], stages=READ_STAGES)
+                               superseding=[r.entry.id for r in saved if not r.created], stages=READ_STAGES)
         for _entry, found in touched:
             outcome.findings += found
         ingest.record_findings(session, [(None, pending_file)], stage="read", run_id=run_id, file_id=received.id)
