@@ -2,9 +2,10 @@
 
 A connector (a CKAN portal, a DCAT catalog, a department's database) turns what it reads into
 :class:`HarvestedRecord` objects: the same raw record a survey row is (field key -> value as found),
-with its provenance (source, remote id, remote modified). :class:`Harvest` takes them the survey's way:
-:class:`catalog.normalise.Normaliser` with its findings on the entry (stage ``harvest``), then
-:func:`catalog.inventory.save_entry`, which versions every change and writes nothing for an unchanged one.
+with its provenance (source, remote id, remote modified). :class:`Harvest` takes them along the ingest path
+survey rows take (:mod:`catalog.ingest`): normalisation with its findings on the entry (stage ``harvest``),
+then the versioned save, which versions every change and writes nothing for an unchanged one, and the run.
+What is the harvest's own is below: how a record finds its entry, merging, and records gone.
 
 - **Identity.** A record is the entry harvested earlier from the same source with the same remote id;
   else the entry of the same city whose inventur identifier the record carries (a CKAN extra
@@ -36,27 +37,17 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import ingest
 from catalog.fields import BY_KEY
 from catalog.findings import Finding, finding
-from catalog.inventory import (
-    CONTENT_KEYS,
-    Source,
-    add_findings,
-    add_findings_of,
-    allocate_identifiers,
-    close_findings,
-    finish_run,
-    save_entry,
-    start_run,
-)
-from catalog.models import Entry, EntryKey, EntryVersion, FindingRow, Run, utcnow
-from catalog.normalise import Normaliser, spatial_uri
+from catalog.inventory import CONTENT_KEYS, EntryRef, Source, add_findings, column_value
+from catalog.models import Entry, EntryVersion, FindingRow, Run, utcnow
+from catalog.normalise import Normaliser
 from catalog.organisation import Organisation
 from catalog.store import Store
 from catalog.vocabulary import Vocabularies, vocabularies
@@ -214,6 +205,11 @@ class HarvestReport:
         }
 
 
+# What a planned record makes of its save (None when nothing was saved): its entry, its findings, and whether
+# anything was written.
+_Done = Callable[[ingest.Saved | None], tuple[Entry | EntryRef, list[Finding], bool]]
+
+
 def inventur_identifier(value: Any, city_prefix: str) -> str | None:
     """``value`` when it is an inventur identifier of the city with this prefix (``M``), else None."""
     if not isinstance(value, str):
@@ -290,38 +286,10 @@ def previous_high_water(session: Session, source: str, scope: Collection[str] | 
     return None
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
-
-
-def _column_value(key: str, value: Any) -> Any:
-    """An entry column's value as a version records it (lists as lists)."""
-    spec = BY_KEY.get(key)
-    return list(value or []) if spec is not None and spec.is_list else value
-
-
 def _fill(values: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` with the empty ones taken from ``given``."""
     return {key: (given[key] if _empty(value) and not _empty(given.get(key)) else value)
             for key, value in {**{k: None for k in given}, **values}.items()}
-
-
-def _entry_keys(session: Session, city: str, keys: Collection[str]) -> dict[str, int]:
-    """The entries (ids) of a city that these keys already name."""
-    found: dict[str, int] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 900):
-        chunk = ordered[start:start + 900]
-        rows = session.execute(
-            select(EntryKey.key, EntryKey.entry_id).where(EntryKey.city == city, EntryKey.key.in_(chunk)))
-        found.update((key, entry_id) for key, entry_id in rows)
-    return found
 
 
 def _current_fills(session: Session, entry_ids: Collection[int]) -> dict[int, dict[str, dict[str, Any]]]:
@@ -405,8 +373,7 @@ class Harvest:
         self._runs: list[int] | None = None  # earlier runs of this source, once needed
         self._departments = {self._key(k): v.upper() for k, v in target.departments.items()}
         with store.session() as session:
-            self.run_id = start_run(session, RUN_KIND).id
-            session.flush()
+            self.run_id = ingest.open_run(session, RUN_KIND)
         self.report = HarvestReport(
             source=target.source, kind=target.kind, city=target.city, name=target.name,
             scope=sorted(target.scope) if target.scope is not None else None, run_id=self.run_id, since=since,
@@ -475,16 +442,10 @@ class Harvest:
         """What a finding names as its "file": where a person finds the record (at most 255 characters)."""
         return (link or self.target.source)[:255]
 
-    def _values(self, normalised: Mapping[str, Any]) -> dict[str, Any]:
-        values = dict(normalised)
-        values["spatial_scope"] = values.get("spatial")
-        values["spatial"] = spatial_uri(values["spatial_scope"], self.city.geocoding_uri)
-        return values
-
     def _raw(self, record: HarvestedRecord, *, fills: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
         """The record as received, with its provenance; ``fills`` are the values other sources of the same
         dataset filled in (by source), carried from version to version."""
-        raw = {str(k): _jsonable(v) for k, v in record.raw.items()}
+        raw = {str(k): ingest.jsonable(v) for k, v in record.raw.items()}
         raw[PROVENANCE_KEY] = {
             "kind": self.target.kind, "source": self.target.source, "name": self.target.name,
             "id": record.remote_id, "modified": record.remote_modified, "organization": record.organization,
@@ -502,13 +463,13 @@ class Harvest:
                 select(Entry).where(Entry.remote_source == source, Entry.remote_id.in_([r.remote_id for r in page]))
             )
         }
-        identifiers = {r.identifier for r in page if r.identifier and r.remote_id not in by_remote}
+        carried = {r.identifier for r in page if r.identifier and r.remote_id not in by_remote}
         by_identifier = (
             {e.identifier: e for e in session.scalars(
-                select(Entry).where(Entry.identifier.in_(sorted(identifiers)), Entry.city == city))}
-            if identifiers else {}
+                select(Entry).where(Entry.identifier.in_(sorted(carried)), Entry.city == city))}
+            if carried else {}
         )
-        keyed = _entry_keys(session, city, {k for r in page for k in r.keys})
+        keyed = ingest.entries_by_key(session, city, {k for r in page for k in r.keys})
         by_id = {e.id: e for e in [*by_remote.values(), *by_identifier.values()]}
         wanted = set(keyed.values()) - set(by_id)
         if wanted:
@@ -531,43 +492,51 @@ class Harvest:
         # identifiers for the page's new entries, one counter update per department
         needed = Counter(department for _r, entry, department, _u in plans if entry is None and department)
         fresh = {
-            department: iter(allocate_identifiers(session, self.organisation, city, department, n))
+            department: ingest.identifiers(session, self.organisation, city, department, n)
             for department, n in sorted(needed.items())
         }
-        touched: list[tuple[Entry, list[Finding]]] = []
-        alongside: list[tuple[Entry, list[Finding], bool]] = []
-        kept: list[tuple[Entry, HarvestedRecord]] = []
+        # what each record becomes, in order: what to save (None: nothing), and what to make of the result
+        steps: list[tuple[HarvestedRecord, ingest.Incoming | None, _Done, Entry | None]] = []
         run_findings: list[Finding] = []
         for record, entry, department, unmapped in plans:
             if entry is not None and self._across(entry):
-                saved, found, written = self._store_alongside(session, record, entry, fills)
-                kept.append((saved, record))
-                alongside.append((saved, found, written))
+                steps.append((record, *self._plan_alongside(record, entry, fills), entry))
                 continue
             identifier = next(fresh[department]) if entry is None and department else None
-            outcome = self._store_record(session, record, entry, department, unmapped, identifier, answers,
-                                         fills, run_findings)
-            if outcome is None:
-                continue
-            saved, found, written = outcome
+            planned = self._plan_record(record, entry, department, unmapped, identifier, answers, fills, run_findings)
+            if planned is not None:
+                steps.append((record, *planned, None))
+        results = iter(ingest.save(session, [item for _r, item, _d, _e in steps if item is not None],
+                                   organisation=self.organisation))
+        touched: list[tuple[Entry | EntryRef, list[Finding], str | None]] = []
+        alongside: list[tuple[Entry, list[Finding], bool]] = []
+        kept: list[tuple[Entry | EntryRef, HarvestedRecord]] = []
+        for record, item, done, across in steps:
+            saved, found, written = done(next(results) if item is not None else None)
             kept.append((saved, record))
-            if written:
-                touched.append((saved, found))
+            if across is not None:
+                alongside.append((across, found, written))
+            elif written:
+                touched.append((saved, found, item.values.get("title") if item is not None else None))
         session.flush()
         self.report.entry_ids.extend(e.id for e, _r in kept)
         self._add_keys(session, keyed, kept)
-        close_findings(session, entry_ids=[e.id for e, _ in touched], stages=(HARVEST_STAGE,))
-        located = [(e, self._located(e, found)) for e, found in touched]
-        located += self._findings_alongside(session, alongside)
-        add_findings_of(session, located, stage=HARVEST_STAGE, run_id=self.run_id)
+        located: list[tuple[Entry | EntryRef, list[Finding], str | None]] = list(touched)
+        located += [(e, found, e.title) for e, found in self._findings_alongside(session, alongside)]
+        ingest.record_findings(session, [(e, found) for e, found, _t in located], stage=HARVEST_STAGE,
+                               run_id=self.run_id, superseding=[e.id for e, _f, _t in touched], stages=(HARVEST_STAGE,))
         self._run_findings += run_findings
-        for entry, found in located:
+        for _entry, found, title in located:
             for f in found:
-                self.report.note(f, title=entry.title)
+                self.report.note(f, title=title)
 
     @staticmethod
     def _located(entry: Entry, found: Iterable[Finding]) -> list[Finding]:
-        return [f.at(identifier=entry.identifier, city=entry.city, department=entry.department) for f in found]
+        return Harvest._at(found, entry.identifier, entry.city, entry.department)
+
+    @staticmethod
+    def _at(found: Iterable[Finding], identifier: str, city: str, department: str) -> list[Finding]:
+        return [f.at(identifier=identifier, city=city, department=department) for f in found]
 
     def _may_match(self, entry: Entry, record: HarvestedRecord) -> bool:
         """Whether a record may be the entry one of its keys names: not when the entry is another record of
@@ -579,22 +548,15 @@ class Harvest:
         is then a second view of the same dataset, not a move)."""
         return entry.remote_source not in (None, self.target.source) and entry.gone_at is None
 
-    def _add_keys(self, session: Session, keyed: Mapping[str, int], kept: Sequence[tuple[Entry, HarvestedRecord]]) -> None:
+    def _add_keys(self, session: Session, keyed: Mapping[str, int],
+                  kept: Sequence[tuple[Entry | EntryRef, HarvestedRecord]]) -> None:
         """Remember the keys of the page's records that no entry has yet (an unchanged page adds nothing)."""
         new: dict[str, int] = {}
         for entry, record in kept:
             for key in record.keys:
                 if key not in keyed and key not in new:
                     new[key] = entry.id
-        if not new:
-            return
-        rows = [{"city": self.target.city, "key": key, "entry_id": entry_id} for key, entry_id in new.items()]
-        dialect = session.get_bind().dialect.name
-        if dialect in ("sqlite", "postgresql"):  # another source's run may have named the dataset meanwhile
-            module = import_module(f"sqlalchemy.dialects.{dialect}")
-            session.execute(module.insert(EntryKey).on_conflict_do_nothing(), rows)
-        else:
-            session.add_all(EntryKey(**row) for row in rows)
+        ingest.remember_keys(session, self.target.city, new)
 
     def _note_modified(self, modified: str | None, *, skipped: bool = False) -> None:
         if not modified:
@@ -608,13 +570,12 @@ class Harvest:
     def _read(self, record: HarvestedRecord) -> tuple[dict[str, Any], list[Finding]]:
         """A record's values, normalised as survey answers are, and the findings of reading and normalising it."""
         file = self._file(record.link)
-        normalised = self.normaliser.record(record.raw)
+        normalised = ingest.normalise(self.normaliser, record.raw, self.city.geocoding_uri)
         found = [f.at(file=file) for f in (*record.findings, *normalised.findings)]
-        return self._values(normalised.values), found
+        return normalised.values, found
 
-    def _store_record(
+    def _plan_record(
         self,
-        session: Session,
         record: HarvestedRecord,
         entry: Entry | None,
         department: str | None,
@@ -623,9 +584,10 @@ class Harvest:
         answers: Mapping[int, Mapping[str, Any]],
         fills: Mapping[int, Mapping[str, Mapping[str, Any]]],
         run_findings: list[Finding],
-    ) -> tuple[Entry, list[Finding], bool] | None:
-        """Normalise, merge and save one record (``identifier`` for a new entry): its entry, its findings, and
-        whether anything was written; None when the record has no department to go to."""
+    ) -> tuple[ingest.Incoming, _Done] | None:
+        """Normalise and merge one record (``identifier`` for a new entry): what to save, and what to make of
+        the save (the entry, its findings, whether anything was written); None when the record has no
+        department to go to."""
         self.report.records += 1
         file = self._file(record.link)
         values, found = self._read(record)
@@ -656,79 +618,96 @@ class Harvest:
                 finding("department-unmapped", value=record.organization or "", source=self.target.source,
                         department=department).at(file=file)
             )
-        result = save_entry(
-            session, values,
+        item = ingest.Incoming(
+            values,
+            Source("harvest", record.link or self.target.source, run_id=self.run_id),
             city=entry.city if entry is not None else self.target.city,
             department=entry.department if entry is not None else str(department),
-            source=Source("harvest", record.link or self.target.source, run_id=self.run_id),
-            organisation=self.organisation,
-            identifier=identifier,
+            entry=entry,
+            identifier=entry.identifier if entry is not None else identifier,
             raw=self._raw(record, fills=others),
             origin=self.target.origin,
             remote=(self.target.source, record.remote_id, record.remote_modified),
-            existing=entry,
         )
-        saved = result.entry
-        returned = False
-        if not result.changed:
-            if saved.gone_at is not None:
-                saved.gone_at = None
-                returned = True
-            if (saved.remote_source, saved.remote_id) != (self.target.source, record.remote_id):
-                # first met through its identifier or a key: link it, so the next run knows it by its remote id
-                saved.remote_source, saved.remote_id = self.target.source, record.remote_id
-                saved.remote_modified = record.remote_modified
-        self.report.created += int(result.created)
-        self.report.updated += int(result.changed and not result.created)
-        self.report.unchanged += int(not result.changed)
-        self.report.returned += int(returned)
-        return saved, found, result.changed or returned
+        located = self._at(found, str(item.identifier), item.city, item.department)
 
-    def _store_alongside(
+        def done(result: ingest.Saved | None) -> tuple[Entry | EntryRef, list[Finding], bool]:
+            assert result is not None
+            saved = result.entry
+            returned = False
+            if not result.changed:
+                assert isinstance(saved, Entry)
+                if saved.gone_at is not None:
+                    saved.gone_at = None
+                    returned = True
+                if (saved.remote_source, saved.remote_id) != (self.target.source, record.remote_id):
+                    # first met through its identifier or a key: link it, so the next run knows it by its remote id
+                    saved.remote_source, saved.remote_id = self.target.source, record.remote_id
+                    saved.remote_modified = record.remote_modified
+            self.report.created += int(result.created)
+            self.report.updated += int(result.changed and not result.created)
+            self.report.unchanged += int(not result.changed)
+            self.report.returned += int(returned)
+            return saved, located, result.changed or returned
+
+        return item, done
+
+    def _plan_alongside(
         self,
-        session: Session,
         record: HarvestedRecord,
         entry: Entry,
         fills: Mapping[int, Mapping[str, Mapping[str, Any]]],
-    ) -> tuple[Entry, list[Finding], bool]:
+    ) -> tuple[ingest.Incoming | None, _Done]:
         """A record of a dataset that another source brought (see the module docstring): compared with the
         entry, it fills what the entry leaves empty, or is reported as disagreeing; the entry stays linked
-        to its own source. Returns the entry, the findings and whether anything was written."""
+        to its own source. Returns what to save (None: nothing) and what to make of the save (the entry, the
+        findings and whether anything was written)."""
         self.report.records += 1
         self.report.merged += 1
         self._note_modified(record.remote_modified)
         values, found = self._read(record)
         earlier = dict(fills.get(entry.id, {}))
         mine = earlier.pop(self.target.source, {})
-        current = {key: _column_value(key, getattr(entry, key)) for key in CONTENT_KEYS}
+        current = {key: column_value(key, getattr(entry, key)) for key in CONTENT_KEYS}
         for key, value in mine.items():  # what this source filled earlier is its own value, not the entry's
             if current.get(key) == value:
                 current[key] = None
         merged, filled, conflicts = merge_values(current, values)
         conflicts = [key for key in conflicts if key not in _NOT_COMPARED]
+
+        def unchanged(found: list[Finding]) -> _Done:
+            def done(_result: ingest.Saved | None) -> tuple[Entry | EntryRef, list[Finding], bool]:
+                self.report.unchanged += 1
+                return entry, found, False
+            return done
+
         if conflicts:
             self.report.duplicates += 1
-            self.report.unchanged += 1
             fields = [BY_KEY[k].label if k in BY_KEY else k for k in conflicts]
             owner = str(entry.remote_source)
-            return entry, [finding(
+            return None, unchanged([finding(
                 "duplicate-across-sources", value=record.link or record.remote_id, source=self.target.source,
                 owner=owner, fields=", ".join(f"„{f}“" for f in fields), fields_en=", ".join(conflicts),
-            ).at(file=self._file(record.link))], False
-        given = _jsonable({key: merged[key] for key in sorted(filled)})
-        if given != mine:
-            merged = {key: (given[key] if key in given else current[key]) for key in CONTENT_KEYS}
-            fills_now = {**earlier, **({self.target.source: given} if given else {})}
-            result = save_entry(
-                session, merged, city=entry.city, department=entry.department,
-                source=Source("harvest", record.link or self.target.source, run_id=self.run_id),
-                organisation=self.organisation, raw=self._raw(record, fills=fills_now), existing=entry,
-            )
+            ).at(file=self._file(record.link))])
+        given = ingest.jsonable({key: merged[key] for key in sorted(filled)})
+        if given == mine:
+            return None, unchanged([])
+        merged = {key: (given[key] if key in given else current[key]) for key in CONTENT_KEYS}
+        fills_now = {**earlier, **({self.target.source: given} if given else {})}
+        item = ingest.Incoming(
+            merged, Source("harvest", record.link or self.target.source, run_id=self.run_id), city=entry.city,
+            department=entry.department, entry=entry, raw=self._raw(record, fills=fills_now),
+        )
+
+        def done(result: ingest.Saved | None) -> tuple[Entry | EntryRef, list[Finding], bool]:
+            assert result is not None
             if result.changed:
                 self.report.updated += 1
                 return entry, [f for f in found if f.field in filled], True
-        self.report.unchanged += 1
-        return entry, [], False
+            self.report.unchanged += 1
+            return entry, [], False
+
+        return item, done
 
     def _own_runs(self, session: Session) -> list[int]:
         """The harvest runs of this source (and scope), this one included."""
@@ -789,20 +768,14 @@ class Harvest:
                 high_water = self._earliest_skipped  # skipped records are fetched again next time
             self.report.high_water = high_water
             self.report.seconds = time.perf_counter() - self._started
-            run = session.get(Run, self.run_id)
-            assert run is not None
-            finish_run(session, run, self.report.summary())
+            ingest.close_run(session, self.run_id, self.report.summary())
         return self.report
 
     def fail(self, error: BaseException) -> None:
         """Close the run as failed (its high-water mark is not used by the next run)."""
         self.report.seconds = time.perf_counter() - self._started
         with self.store.session() as session:
-            run = session.get(Run, self.run_id)
-            if run is not None:
-                summary = self.report.summary()
-                summary["error"] = str(error)[:2000]
-                finish_run(session, run, summary, status="failed")
+            ingest.close_run(session, self.run_id, {**self.report.summary(), "error": str(error)[:2000]}, status="failed")
 
     def _write_run_findings(self, session: Session) -> None:
         """Store the findings about the source itself (skipped records, an incomplete read): one that an
@@ -845,7 +818,6 @@ class Harvest:
         answers = _survey_answers(session, [e.id for e in candidates])
         now = utcnow()
         gone_ids = [e.id for e in candidates if e.id not in answers]
-        close_findings(session, entry_ids=gone_ids, stages=_GONE_CLOSES)
         groups: list[tuple[Entry, list[Finding]]] = []
         for entry in sorted(candidates, key=lambda e: e.identifier):
             remote_id = entry.remote_id
@@ -863,7 +835,8 @@ class Harvest:
             groups.append((entry, [found.at(city=entry.city, department=entry.department, identifier=entry.identifier,
                                             file=self._file(None))]))
             self.report.gone.append(entry.identifier)
-        add_findings_of(session, groups, stage=HARVEST_STAGE, run_id=self.run_id)
+        ingest.record_findings(session, groups, stage=HARVEST_STAGE, run_id=self.run_id, superseding=gone_ids,
+                               stages=_GONE_CLOSES)
         self.report.findings["remote-gone"] += len(groups)
 
 

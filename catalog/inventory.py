@@ -121,7 +121,7 @@ def save_entry(
         )
         session.add(entry)
     for key in CONTENT_KEYS:
-        setattr(entry, key, _column_value(key, values.get(key)))
+        setattr(entry, key, column_value(key, values.get(key)))
     if remote is not None:
         entry.remote_source, entry.remote_id, entry.remote_modified = remote
         entry.gone_at = None
@@ -160,17 +160,25 @@ class EntryRef:
 
 @dataclass(frozen=True)
 class NewEntry:
-    """An entry to create: its identifier (already allocated), values, and where they come from."""
+    """An entry to create: its identifier (already allocated), values, and where they come from; its city,
+    department and origin when they are not those of the whole batch, and the harvested record it links to
+    (source, remote id, remote modification)."""
 
     identifier: str
     values: Mapping[str, Any]
     source: Source
     raw: Mapping[str, Any] | None = None
+    city: str | None = None
+    department: str | None = None
+    origin: str | None = None
+    remote: tuple[str, str, str | None] | None = None
 
 
-def insert_entries(session: Session, items: Sequence[NewEntry], *, city: str, department: str, origin: str = "survey") -> list[EntryRef]:
+def insert_entries(session: Session, items: Sequence[NewEntry], *, city: str | None = None, department: str | None = None,
+                   origin: str = "survey") -> list[EntryRef]:
     """Create many entries at once, each with its first version: the same rows :func:`save_entry` writes
-    for a new entry, in two bulk inserts instead of two statements per entry. Returns the entries in order."""
+    for a new entry, in two bulk inserts instead of two statements per entry. ``city``, ``department`` and
+    ``origin`` are those of the items that do not name their own. Returns the entries in order."""
     if not items:
         return []
     now = utcnow()
@@ -179,9 +187,13 @@ def insert_entries(session: Session, items: Sequence[NewEntry], *, city: str, de
     for item in items:
         digest = content_hash(item.values)
         hashes.append(digest)
-        row = {key: _column_value(key, item.values.get(key)) for key in CONTENT_KEYS}
-        row.update(identifier=item.identifier, city=city, department=department, origin=origin, version=1,
-                   status="new", content_hash=digest, created_at=now, updated_at=now)
+        row = {key: column_value(key, item.values.get(key)) for key in CONTENT_KEYS}
+        remote_source, remote_id, remote_modified = item.remote or (None, None, None)
+        row.update(identifier=item.identifier, city=item.city or city, department=item.department or department,
+                   origin=item.origin or origin, version=1, status="new", content_hash=digest, created_at=now,
+                   updated_at=now, remote_source=remote_source, remote_id=remote_id, remote_modified=remote_modified)
+        if row["city"] is None or row["department"] is None:
+            raise ValueError(f"no city or department for the new entry {item.identifier}")
         entry_rows.append(row)
     ids = session.execute(
         insert(entries).returning(entries.c.id, sort_by_parameter_order=True), entry_rows
@@ -209,8 +221,10 @@ def _table(model: type[Base]) -> Table:
 _LIST_KEYS = frozenset(key for key in CONTENT_KEYS if key in BY_KEY and BY_KEY[key].is_list)
 
 
-def _column_value(key: str, value: Any) -> Any:
+def column_value(key: str, value: Any) -> Any:
+    """A content value as the entry's column and its versions hold it (lists as lists)."""
     return list(value or []) if key in _LIST_KEYS else value
+
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:

@@ -7,9 +7,9 @@ the same numbers and words. A figure is computed for one city (``city``) or the 
 (``city=None``).
 
 - **Response** per department: the state in the report's campaign (in the words of the campaign
-  status, ``survey.campaign``: ``versandt``, ``zurück``, ...; computed here, as ``catalog`` imports
-  nothing of ``survey``) and over all campaigns: of the campaigns the survey was sent in, how many the
-  department answered (a read or a rejected file counts as an answer, as in the campaign status).
+  status: ``versandt``, ``zurück``, ...) and over all campaigns: of the campaigns the survey was sent
+  in, how many the department answered (a read or a rejected file counts as an answer). Both come from
+  the campaign model, :mod:`catalog.campaign`, which the campaign status reads too.
 - **Entries per theme**: current entries (not gone from their source); an entry with two themes counts
   for both; entries without a theme are counted as ``ohne Thema``.
 - **Publication**: an entry is *publishable* when no hard rule of :mod:`catalog.publication` blocks it,
@@ -46,6 +46,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from catalog.campaign import campaign_progress, response_state, responses
 from catalog.errors import UsageError
 from catalog.findings import LABELS
 from catalog.hvd import HvdFigures, hvd_figures
@@ -443,90 +444,23 @@ class UnknownCampaign(UsageError, LookupError):
 # --------------------------------------------------------------------------- response
 
 
-def response_state(sent: int, returned: int, rejected: int, open_errors: int) -> str:
-    """A department's state in German words, as the campaign status says it: ``nicht versandt``,
-    ``versandt``, ``zurück`` or ``zurück mit Fehlern``."""
-    if returned == 0 and rejected == 0:
-        return "versandt" if sent else "nicht versandt"
-    if open_errors or returned == 0:
-        return "zurück mit Fehlern"
-    return "zurück"
-
-
 def department_responses(
     session: Session, organisation: Organisation, *, city: str | None = None, campaign: str | None = None
 ) -> tuple[list[CityResponse], list[DepartmentResponse]]:
     """Per city and department: surveyed and answering in ``campaign`` (all campaigns together when
-    None), current entries and open errors, and the campaigns each department was sent and answered."""
-    cities = _scope(organisation, city)
-    known = _known_departments(organisation, cities)
-    sent: Counter[tuple[str, str]] = Counter()
-    read: Counter[tuple[str, str]] = Counter()
-    rejected: Counter[tuple[str, str]] = Counter()
-    deliveries = (select(Delivery.city, Delivery.department, func.count())
-                  .where(_in_scope(Delivery.city, cities)).group_by(Delivery.city, Delivery.department))
-    files = (select(ReceivedFile.city, ReceivedFile.department, ReceivedFile.status, func.count())
-             .where(_in_scope(ReceivedFile.city, cities))
-             .group_by(ReceivedFile.city, ReceivedFile.department, ReceivedFile.status))
-    if campaign is not None:
-        deliveries = deliveries.where(Delivery.campaign == campaign)
-        files = files.where(ReceivedFile.campaign == campaign)
-    for c, d, count in session.execute(deliveries):
-        sent[(c, d)] += count
-    for fc, fd, status, count in session.execute(files):
-        if status == "read":
-            read[(fc or "", fd or "")] += count
-        elif status == "rejected":
-            rejected[(fc or "", fd or "")] += count
-
-    entries: Counter[tuple[str, str]] = Counter()
-    for ec, ed, count in session.execute(
-        select(Entry.city, Entry.department, func.count())
-        .where(Entry.gone_at.is_(None), _in_scope(Entry.city, cities)).group_by(Entry.city, Entry.department)
-    ):
-        entries[(ec, ed)] = count
-    errors: Counter[tuple[str, str]] = Counter()
-    for fc, fd, count in session.execute(
-        select(FindingRow.city, FindingRow.department, func.count())
-        .where(FindingRow.is_open.is_(True), FindingRow.severity == "error", _in_scope(FindingRow.city, cities))
-        .group_by(FindingRow.city, FindingRow.department)
-    ):
-        errors[(fc or "", fd or "")] = count
-
-    surveyed: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for c, d, sent_in in session.execute(
-        select(Delivery.city, Delivery.department, Delivery.campaign).where(_in_scope(Delivery.city, cities)).distinct()
-    ):
-        surveyed[(c, d)].add(sent_in)
-    answered: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for fc, fd, answered_in in session.execute(
-        select(ReceivedFile.city, ReceivedFile.department, ReceivedFile.campaign)
-        .where(_in_scope(ReceivedFile.city, cities), ReceivedFile.status.in_(("read", "rejected")),
-               ReceivedFile.campaign.is_not(None))
-        .distinct()
-    ):
-        answered[(fc or "", fd or "")].add(answered_in or "")
-
-    departments: list[DepartmentResponse] = []
-    for key in cities:
-        for dept in organisation.departments_of(key):
-            slot = (key, dept.code)
-            if slot not in known:
-                continue
-            departments.append(DepartmentResponse(
-                city=key, department=dept.code, name=dept.name,
-                state=response_state(sent[slot], read[slot], rejected[slot], errors[slot]),
-                sent=sent[slot], returned=read[slot], rejected=rejected[slot], entries=entries[slot],
-                open_errors=errors[slot], campaigns_sent=len(surveyed[slot]),
-                campaigns_answered=len(surveyed[slot] & answered[slot]),
-            ))
-    responses = []
-    for key in cities:
-        mine = [d for d in departments if d.city == key]
-        responses.append(CityResponse(
-            city=key, name=organisation.city(key).short_name,
-            sent=sum(1 for d in mine if d.sent), returned=sum(1 for d in mine if d.returned or d.rejected),
-        ))
+    None), current entries and open errors, and the campaigns each department was sent and answered
+    (the campaign model's figures, :mod:`catalog.campaign`)."""
+    progress = campaign_progress(session, organisation, cities=_scope(organisation, city), campaign=campaign)
+    departments = [
+        DepartmentResponse(
+            city=d.city, department=d.department, name=d.name, state=d.state, sent=d.sent, returned=d.returned,
+            rejected=d.rejected, entries=d.entries, open_errors=d.open_errors, campaigns_sent=d.campaigns_sent,
+            campaigns_answered=d.campaigns_answered,
+        )
+        for c in progress for d in c.departments
+    ]
+    responses = [CityResponse(city=c.city, name=organisation.city(c.city).short_name, sent=c.sent, returned=c.returned)
+                 for c in progress]
     return responses, departments
 
 
@@ -794,19 +728,14 @@ def campaign_trend(
     known = _known_departments(organisation, cities)
     spans = campaign_spans(session, cities)
     surveyed: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for sent_in, c, d in session.execute(
-        select(Delivery.campaign, Delivery.city, Delivery.department).where(_in_scope(Delivery.city, cities)).distinct()
-    ):
+    answered: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    sent_to, answered_by = responses(session, cities)
+    for c, d, sent_in in sent_to:
         if (c, d) in known:
             surveyed[sent_in].add((c, d))
-    answered: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for answered_in, fc, fd in session.execute(
-        select(ReceivedFile.campaign, ReceivedFile.city, ReceivedFile.department)
-        .where(_in_scope(ReceivedFile.city, cities), ReceivedFile.status.in_(("read", "rejected")))
-        .distinct()
-    ):
-        if answered_in and (fc, fd) in known:
-            answered[answered_in].add((fc or "", fd or ""))
+    for c, d, answered_in in answered_by:
+        if answered_in and (c, d) in known:
+            answered[answered_in].add((c, d))
     points = []
     for index, span in enumerate(spans):
         following = spans[index + 1] if index + 1 < len(spans) else None

@@ -147,8 +147,7 @@ def _collect_inboxes(services: Services, progress: Progress) -> Any:
     """Read every file in the departments' inboxes (each kept by checksum, so known files cost nothing)."""
     import time
 
-    from catalog.inventory import finish_run, start_run
-    from catalog.models import Run
+    from catalog.ingest import close_run, open_run
     from survey.collect import CollectReport
 
     started = time.perf_counter()
@@ -156,7 +155,7 @@ def _collect_inboxes(services: Services, progress: Progress) -> Any:
     outcomes = []
     incoming = services.folder("incoming")
     with services.store.session() as session:
-        run_id = start_run(session, "collect").id
+        run_id = open_run(session, "collect")
     from connectors.share import ShareError
 
     status = "failed"
@@ -177,9 +176,7 @@ def _collect_inboxes(services: Services, progress: Progress) -> Any:
     finally:  # the run is closed whatever happened: its files so far are stored and counted
         report = CollectReport(outcomes, run_id, time.perf_counter() - started)
         with services.store.session() as session:
-            run = session.get(Run, run_id)
-            if run is not None:
-                finish_run(session, run, {**report.totals(), "source": share.describe()}, status=status)
+            close_run(session, run_id, {**report.totals(), "source": share.describe()}, status=status)
     progress(f"read {len(outcomes)} files from the inboxes of {share.describe()}")
     return report
 

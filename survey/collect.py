@@ -3,7 +3,8 @@
 Per file, in its own transaction: checksum (the same file twice changes nothing), a kept copy, the
 safety checks before any parser runs, the signature and template version, the rows by header label,
 normalisation of every value, an identifier for each new row, a new version of each changed entry,
-and the findings on their cells. A bad file gets its finding and the run goes on with the next one.
+and the findings on their cells; the rows take the ingest path harvested records take too
+(:mod:`catalog.ingest`). A bad file gets its finding and the run goes on with the next one.
 
 Only what was given is read: a file is opened without following a symbolic link, a link inside a given
 folder is followed only to a file in that folder, and devices or pipes are refused. Workbooks are read
@@ -31,23 +32,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from catalog import ingest
 from catalog.fields import BY_KEY, LATER_KEYS
 from catalog.findings import Finding, finding
-from catalog.inventory import (
-    EntryRef,
-    NewEntry,
-    Source,
-    add_findings,
-    add_findings_of,
-    allocate_identifiers,
-    close_findings,
-    finish_run,
-    insert_entries,
-    save_entry,
-    start_run,
-)
+from catalog.inventory import Source, add_findings
 from catalog.models import Campaign, Entry, FindingRow, ReceivedFile
-from catalog.normalise import Normalised, Normaliser, spatial_uri
+from catalog.normalise import Normalised, Normaliser
 from catalog.organisation import Organisation, UnknownCity, UnknownDepartment
 from catalog.sandbox import ChildFailed, ChildLimits, Sandbox
 from catalog.sheets import SheetLimits
@@ -286,18 +276,14 @@ class Collector:
         """Collect every file of ``paths`` (files or folders)."""
         started = time.perf_counter()
         with self.store.session() as session:
-            run_id = start_run(session, "collect").id
+            run_id = ingest.open_run(session, "collect")
         files, refused = gather(paths)
         outcomes = [self.refuse(r, run_id=run_id) for r in refused]
         outcomes += [self.collect_file(p, sender=sender, source=source(p) if source else str(p), run_id=run_id,
                                        checked=True) for p in files]
         report = CollectReport(outcomes, run_id, time.perf_counter() - started)
         with self.store.session() as session:
-            from catalog.models import Run
-
-            run = session.get(Run, run_id)
-            assert run is not None
-            finish_run(session, run, report.totals())
+            ingest.close_run(session, run_id, report.totals())
         return report
 
     def refuse(self, refused: Refused, *, run_id: int | None = None) -> FileOutcome:
@@ -483,7 +469,8 @@ class Collector:
         self._close_earlier_file_findings(session, received)
         file_findings = [f.at(city=outcome.city, department=outcome.department) for f in [*warnings, *book.findings]]
         started = time.perf_counter()
-        read = [(raw, self.normaliser.record(raw.values)) for raw in book.rows]
+        geocoding = self.organisation.city(book.meta.city).geocoding_uri
+        read = [(raw, ingest.normalise(self.normaliser, raw.values, geocoding)) for raw in book.rows]
         outcome.timed("normalise", started)
         started = time.perf_counter()
         # columns added to the survey after the workbook's template version: their values stay as they were
@@ -525,16 +512,17 @@ class Collector:
 
     def _store_rows(self, session: Session, received: ReceivedFile, read: list[tuple[RawRow, Normalised]], outcome: FileOutcome,
                     run_id: int | None, file_findings: list[Finding], kept: tuple[str, ...] = ()) -> None:
+        """Identify each row (the Kennung it gives, or a new one), save the rows through the ingest path and
+        record their findings; a row whose Kennung is wrong is not saved and reported on the file."""
         city, department = received.city or "", received.department or ""
-        geocoding = self.organisation.city(city).geocoding_uri
         where = {"file": outcome.name, "sheet": ENTRY_SHEET, "city": city, "department": department}
         known = self._known_entries(session, city, department, {n.values["identifier"] for _, n in read if n.values.get("identifier")})
         seen: set[str] = set()
         pending_file: list[Finding] = list(file_findings)
-        # rows in order: an entry that exists (saved as a new version when changed) or one to create in bulk
-        rows: list[tuple[Entry | NewEntry, list[Finding]]] = []
-        fresh = iter(allocate_identifiers(session, self.organisation, city, department,
-                                          sum(1 for _, n in read if not n.values.get("identifier"))))
+        # rows in order: an entry that exists (saved as a new version when changed) or one to create
+        rows: list[tuple[ingest.Incoming, list[Finding]]] = []
+        fresh = ingest.identifiers(session, self.organisation, city, department,
+                                   sum(1 for _, n in read if not n.values.get("identifier")))
         for raw, normalised in read:
             outcome.rows += 1
             identifier = normalised.values.get("identifier")
@@ -543,37 +531,29 @@ class Collector:
                 pending_file.append(self._locate(problem, raw, where))
                 pending_file += [self._locate(f, raw, where) for f in normalised.findings]
                 continue
-            given = identifier or None
+            entry = known[identifier] if identifier else None
             identifier = identifier or next(fresh)
             cell_findings = [self._locate(f, raw, where, identifier=identifier) for f in normalised.findings]
             values = dict(normalised.values)
-            values["spatial_scope"] = values.get("spatial")
-            values["spatial"] = spatial_uri(values["spatial_scope"], geocoding)
+            if entry is not None:
+                seen.add(identifier)
+                for key in kept:
+                    values[key] = getattr(entry, key)
             source = Source("survey", outcome.name, file_id=received.id, sheet=ENTRY_SHEET, row=raw.row, run_id=run_id)
-            if not given:
-                rows.append((NewEntry(identifier, values, source, _jsonable(raw.values)), cell_findings))
-                continue
-            seen.add(identifier)
-            for key in kept:
-                values[key] = getattr(known[identifier], key)
-            result = save_entry(session, values, identifier=identifier, existing=known[identifier], city=city,
-                                department=department, organisation=self.organisation, raw=_jsonable(raw.values), source=source)
-            outcome.updated += int(result.changed)
+            rows.append((ingest.Incoming(values, source, city, department, entry=entry, identifier=identifier,
+                                         raw=ingest.jsonable(raw.values)), cell_findings))
+        saved = ingest.save(session, [item for item, _ in rows], organisation=self.organisation)
+        for result in saved:
+            outcome.created += int(result.created)
+            outcome.updated += int(result.changed and not result.created)
             outcome.unchanged += int(not result.changed)
-            rows.append((result.entry, cell_findings))
-        session.flush()
-        created = iter(insert_entries(session, [e for e, _ in rows if isinstance(e, NewEntry)], city=city, department=department))
-        touched: list[tuple[Entry | EntryRef, list[Finding]]] = []
-        for item, cell_findings in rows:
-            entry = next(created) if isinstance(item, NewEntry) else item
-            outcome.created += int(isinstance(item, NewEntry))
-            outcome.entry_ids.append(entry.id)
-            touched.append((entry, cell_findings))
-        close_findings(session, entry_ids=[e.id for e, _ in touched if isinstance(e, Entry)], stages=READ_STAGES)
-        add_findings_of(session, touched, stage="normalise", run_id=run_id, file_id=received.id)
+            outcome.entry_ids.append(result.entry.id)
+        touched = [(result.entry, cell_findings) for result, (_item, cell_findings) in zip(saved, rows, strict=True)]
+        ingest.record_findings(session, touched, stage="normalise", run_id=run_id, file_id=received.id,
+                               superseding=[r.entry.id for r in saved if not r.created], stages=READ_STAGES)
         for _entry, found in touched:
             outcome.findings += found
-        add_findings(session, pending_file, stage="read", run_id=run_id, file_id=received.id)
+        ingest.record_findings(session, [(None, pending_file)], stage="read", run_id=run_id, file_id=received.id)
         outcome.findings += pending_file
 
     @staticmethod
@@ -608,15 +588,3 @@ class Collector:
             return finding("identifier-foreign", value=identifier, field=spec.key)
         return finding("identifier-unknown", value=identifier, field=spec.key)
 
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    """Raw cell values as JSON can hold them (dates as ISO text), for the version history."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, (dt.date, dt.datetime, dt.time)):
-            out[key] = value.isoformat()
-        elif isinstance(value, dt.timedelta):
-            out[key] = value.total_seconds()
-        else:
-            out[key] = value
-    return out
