@@ -192,7 +192,7 @@ def validate_step(services: Services, *, city: str | None = None, docs: bool = T
 
     with services.store.session() as session:
         result = validate_inventory(session, city=city, docs_dir=services.folder("validation") if docs else None,
-                                    force=force)
+                                    force=force, chunk_size=services.settings.chunk_size)
     if result.skipped:
         progress(f"validation: nothing changed since run {result.run_id}; its {result.findings} findings stand")
     else:
