@@ -343,7 +343,7 @@ def quality_step(
     shapes_dir = settings.dcat_shapes() if shapes else None
     with services.store.session() as session:
         report = assess_inventory(session, services.organisation, city=city, check_urls=checker if online else None,
-                                  shapes_dir=shapes_dir)
+                                  shapes_dir=shapes_dir, chunk_size=services.settings.chunk_size)
     progress(f"scored {sum(g.entries for g in report.cities.values())} entries"
              + ("" if online else " (offline: URL indicators not checked)")
              + ("" if shapes_dir or not shapes else
