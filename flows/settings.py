@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(
         default=5000, ge=1,
-        description="Entries read, validated and scored at a time by validate, quality, export, review list and "
-        "the report: memory grows with it, not with the inventory.",
+        description="Entries read at a time by validate (and the validation after collect), quality and review "
+        "list: memory grows with it, not with the inventory; the findings are the same for any size.",
     )
     url_checks: bool = Field(default=True, description="Check that entries' URLs answer (quality score); off: offline.")
     max_file_mb: int = Field(default=20, ge=1, description="Largest received workbook read, in MiB.")
