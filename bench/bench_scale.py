@@ -175,7 +175,7 @@ def reset_postgres(url: str) -> None:
 
 
 @contextmanager
-def local_portal(folder: Path | None) -> Iterator[tuple[str, str] | None]:
+def local_portal(folder: Path | None, port: int) -> Iterator[tuple[str, str] | None]:
     """The CKAN portal for publish --dry-run: INVENTUR_CKAN_URL/TOKEN, or the local portal in ``folder``."""
     url, token = os.environ.get("INVENTUR_CKAN_URL"), os.environ.get("INVENTUR_CKAN_TOKEN")
     if url and token:
@@ -187,7 +187,7 @@ def local_portal(folder: Path | None) -> Iterator[tuple[str, str] | None]:
     from catalog.ckan_mapping import ckan_licences, theme_groups
     from portal.local import down, up
 
-    info = up(folder, licenses=ckan_licences(), groups=theme_groups(), port=5071)
+    info = up(folder, licenses=ckan_licences(), groups=theme_groups(), port=port)
     try:
         yield info.url, info.token
     finally:
@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", help="an empty PostgreSQL database (default: a private server)")
     parser.add_argument("--local-portal", type=Path, help="bring the local CKAN portal up in this folder for "
                         "publish --dry-run (default: INVENTUR_CKAN_URL/TOKEN, else the step is left out)")
+    parser.add_argument("--portal-port", type=int, default=5071, help="CKAN's port of --local-portal")
     parser.add_argument("--json", type=Path, default=Path(__file__).with_name("results") / "scale.json")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -241,7 +242,7 @@ def main() -> None:
         folders[size], entries[size] = campaign(args.work, size, args.departments, args.seed)
     results: dict[str, dict[int, dict[str, Any]]] = {}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="inventur-bench-scale-") as tmp, local_portal(args.local_portal) as portal:
+    with tempfile.TemporaryDirectory(prefix="inventur-bench-scale-") as tmp, local_portal(args.local_portal, args.portal_port) as portal:
         base = Path(tmp)
         base.chmod(0o711)
         if portal is None:

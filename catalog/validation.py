@@ -550,19 +550,12 @@ class ChunkedValidation:
     chunk and returns that chunk's record-level findings (the expectations of
     :data:`GLOBAL_EXPECTATIONS` judged against every record's key). :meth:`finish` merges the chunks'
     results into one validation result and writes its Data Docs (one run, one page), when a
-    ``docs_dir`` was given.
+    ``docs_dir`` is given.
     """
 
-    def __init__(self, *, today: dt.date | None = None, docs_dir: Path | None = None, run_name: str | None = None) -> None:
+    def __init__(self, *, today: dt.date | None = None) -> None:
         self.started = time.perf_counter()
         self.today = today or dt.date.today()
-        self.name = run_name or _default_run_name()
-        self.site_dir: Path | None = None
-        if docs_dir is not None:
-            if not _RUN_NAME.match(self.name):
-                raise ValueError(f"run name {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
-            self.site_dir = Path(docs_dir) / self.name
-            _clear_run_folder(self.site_dir)
         self.vocab = vocabularies()
         self.rules = build_rules(self.vocab, today=self.today)
         self._global = {rule.key: rule for rule in self.rules if rule.expectation in GLOBAL_EXPECTATIONS}
@@ -633,8 +626,9 @@ class ChunkedValidation:
             for rule in self.rules
         ]
 
-    def _prepare(self) -> Any:
-        """The suite and the batch definition every chunk is validated with (one ephemeral context)."""
+    def prepare(self) -> Any:
+        """The suite and the batch definition every chunk is validated with (one ephemeral context); done by
+        the first :meth:`check` when not called before (it imports Great Expectations, seconds)."""
         import great_expectations as gx
 
         asset = _context(None).data_sources.add_pandas("inventory").add_dataframe_asset("entries")
@@ -671,7 +665,7 @@ class ChunkedValidation:
         """Run the suite on one chunk: the rows each rule does not accept (positions in the chunk), by
         rule key; the results are merged into the run's tallies. Raises ``RuntimeError`` as
         :func:`run_suite` does."""
-        suite = self._suite if self._suite is not None else self._prepare()
+        suite = self._suite if self._suite is not None else self.prepare()
         by_key = {rule.key: rule for rule in self.rules}
         batch = self._batch_definition.get_batch(batch_parameters={"dataframe": build_frame(rows)})
         outcome = batch.validate(suite, result_format=RESULT_FORMAT)
@@ -723,11 +717,18 @@ class ChunkedValidation:
         """How many findings the run has made so far."""
         return sum(self.counts.values())
 
-    def finish(self) -> Path | None:
-        """Write the Data Docs of the run (all chunks merged into one validation result); the path of
-        their ``index.html``, or None without a ``docs_dir``."""
-        if self.site_dir is None:
+    def finish(self, docs_dir: Path | None = None, run_name: str | None = None) -> Path | None:
+        """Write the Data Docs of the run (all chunks merged into one validation result) to
+        ``docs_dir/<run_name>/`` (``run_name`` defaults to a time stamp; an earlier report of the same name
+        is replaced, any other content of that folder raises ``FileExistsError``); the path of their
+        ``index.html``, or None without a ``docs_dir``."""
+        if docs_dir is None:
             return None
+        name = run_name or _default_run_name()
+        if not _RUN_NAME.match(name):
+            raise ValueError(f"run name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
+        site_dir = Path(docs_dir) / name
+        _clear_run_folder(site_dir)
         import great_expectations as gx
         from great_expectations.core.expectation_validation_result import (
             ExpectationSuiteValidationResult,
@@ -752,13 +753,12 @@ class ChunkedValidation:
             statistics={"evaluated_expectations": len(results), "successful_expectations": passed,
                         "unsuccessful_expectations": len(results) - passed,
                         "success_percent": 100.0 * passed / len(results) if results else None},
-            meta={**self._meta, "run_id": RunIdentifier(run_name=self.name).to_json_dict(),
-                  "chunks_merged": True},
+            meta={**self._meta, "run_id": RunIdentifier(run_name=name).to_json_dict(), "chunks_merged": True},
         )
-        context = _context(self.site_dir)
+        context = _context(site_dir)
         context.suites.add(gx.ExpectationSuite(name=SUITE_NAME, expectations=self._expectations()))
         key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=SUITE_NAME),
-                                         run_id=RunIdentifier(run_name=self.name), batch_identifier="entries")
+                                         run_id=RunIdentifier(run_name=name), batch_identifier="entries")
         context.validation_results_store.set(key, merged)
         context.build_data_docs(site_names=["inventur"])
         counts = self.counts
@@ -776,7 +776,7 @@ class ChunkedValidation:
             },
             "findings": [(code, severity, n) for (code, severity), n in rows],
         }
-        return make_offline(self.site_dir, run_name=self.name, summary=summary)
+        return make_offline(site_dir, run_name=name, summary=summary)
 
 
 __all__ = [

@@ -4,12 +4,15 @@ Reads the current entries with where their current version came from (file, shee
 validates them with :class:`catalog.validation.ChunkedValidation` (the cross-entry checks keep only the
 title keys of all entries; the suite sees one chunk at a time), replaces the open validation findings
 with the new ones as they are made, and moves each entry that is not yet reviewed to ``needs_changes``
-(open errors) or ``ready`` (none). Memory grows with the chunk size, not with the inventory.
+(open errors) or ``ready`` (none). Memory grows with the chunk size, not with the inventory: the
+findings wait in a temporary file until they are stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import pickle
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -23,7 +26,7 @@ from sqlalchemy.orm import Session
 from catalog.fields import BY_KEY, RECORD_KEYS
 from catalog.findings import Finding
 from catalog.inventory import EntryRef, add_findings_of, finish_run, start_run
-from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile, Run
+from catalog.models import Entry, EntryVersion, FindingRow, ReceivedFile, Run, utcnow
 
 VALIDATE_STAGE = "validate"
 # review states that validation may move between; later states belong to the reviewers
@@ -131,8 +134,10 @@ def validate_inventory(
     """Validate the current entries (of one city, or all) and store the findings.
 
     The entries are read in chunks of ``chunk_size`` (see :class:`catalog.validation.ChunkedValidation`):
-    first what the cross-entry checks need of all of them, then the records chunk by chunk for the suite;
-    findings are stored as they are made. The findings are the same for any chunk size.
+    first what the cross-entry checks need of all of them, then the records chunk by chunk for the suite.
+    The findings go to a temporary file as they are made and are stored at the end, in batches, so that
+    the run writes (and, on SQLite, keeps other writers waiting) only in its last seconds. The findings
+    are the same for any chunk size.
 
     With ``force=False`` (the scheduled runs) a run is skipped when no entry changed since the last
     validation of the same scope on the same day: its findings are still the right ones.
@@ -151,43 +156,55 @@ def validate_inventory(
                 docs_index=Path(summary["docs"]) if summary.get("docs") else None, run_id=last.id,
                 states=summary.get("states", {}), skipped=True,
             )
-    run = start_run(session, "validate")
-    validation = ChunkedValidation(today=today, docs_dir=docs_dir, run_name=f"run-{run.id:05d}" if docs_dir else None)
-    in_scope = select(Entry.id).where(_scope(city)).scalar_subquery()
-    session.execute(
-        update(FindingRow)
-        .where(FindingRow.stage == VALIDATE_STAGE, FindingRow.is_open.is_(True), FindingRow.entry_id.in_(in_scope))
-        .values(is_open=False)
-        .execution_options(synchronize_session=False)
-    )
-    # pass 1: title keys and where each entry is; the cross-entry findings, stored in batches
-    refs: list[EntryRef] = []
-    for rows in _keys(session, city, chunk_size):
-        validation.add_keys({**row, "_file": row["original_name"], "_sheet": row["sheet"], "_row": row["row"]}
-                            for row in rows)
-        refs += (EntryRef(row["id"], row["identifier"], row["version"]) for row in rows)
-    pending: list[tuple[EntryRef, Finding]] = []
-    for index, found in validation.cross_findings():
-        pending.append((refs[index], found))
-        if len(pending) >= chunk_size:
-            _store(session, pending, run.id)
-            pending = []
-    _store(session, pending, run.id)
-    del refs
-    # pass 2: the suite on each chunk of records
-    for chunk in _records(session, city, chunk_size):
-        found_in_chunk = validation.check([record for record, _ref, _scope_ in chunk])
-        explained = _cells_with_value_findings(session, [ref.id for _record, ref, _scope_ in chunk])
-        kept: list[tuple[EntryRef, Finding]] = []
-        for index, found in found_in_chunk:
-            _record, ref, spatial_scope = chunk[index]
-            if _is_missing(found.code) and (ref.id, found.field) in explained:
-                continue  # the cell had a value that could not be read: its own finding says so already
-            if found.code == "missing-recommended" and found.field == "spatial" and spatial_scope:
-                continue  # answered "kein Raumbezug": no geocoding URI, and nothing missing
-            kept.append((ref, found))
-        _store(session, kept, run.id)
-    docs_index = validation.finish()
+    started = utcnow()
+    validation = ChunkedValidation(today=today)
+    validation.prepare()
+    with tempfile.TemporaryFile(prefix="inventur-validation-") as spool:
+        # pass 1: title keys and where each entry is; the cross-entry findings
+        refs: list[EntryRef] = []
+        for rows in _keys(session, city, chunk_size):
+            validation.add_keys({**row, "_file": row["original_name"], "_sheet": row["sheet"], "_row": row["row"]}
+                                for row in rows)
+            refs += (EntryRef(row["id"], row["identifier"], row["version"]) for row in rows)
+        pending: list[tuple[EntryRef, Finding]] = []
+        for index, found in validation.cross_findings():
+            pending.append((refs[index], found))
+            if len(pending) >= chunk_size:
+                pickle.dump(pending, spool)
+                pending = []
+        pickle.dump(pending, spool)
+        del refs, pending
+        # pass 2: the suite on each chunk of records
+        for chunk in _records(session, city, chunk_size):
+            found_in_chunk = validation.check([record for record, _ref, _scope_ in chunk])
+            explained = _cells_with_value_findings(session, [ref.id for _record, ref, _scope_ in chunk])
+            kept: list[tuple[EntryRef, Finding]] = []
+            for index, found in found_in_chunk:
+                _record, ref, spatial_scope = chunk[index]
+                if _is_missing(found.code) and (ref.id, found.field) in explained:
+                    continue  # the cell had a value that could not be read: its own finding says so already
+                if found.code == "missing-recommended" and found.field == "spatial" and spatial_scope:
+                    continue  # answered "kein Raumbezug": no geocoding URI, and nothing missing
+                kept.append((ref, found))
+            pickle.dump(kept, spool)
+        # writing comes last, in one short stretch: other runs on SQLite wait for the writer
+        run = start_run(session, "validate")
+        run.started_at = started  # what the next scheduled run compares the entries' changes with
+        docs_index = validation.finish(docs_dir, f"run-{run.id:05d}") if docs_dir else None
+        in_scope = select(Entry.id).where(_scope(city)).scalar_subquery()
+        session.execute(
+            update(FindingRow)
+            .where(FindingRow.stage == VALIDATE_STAGE, FindingRow.is_open.is_(True), FindingRow.entry_id.in_(in_scope))
+            .values(is_open=False)
+            .execution_options(synchronize_session=False)
+        )
+        spool.seek(0)
+        while True:
+            try:
+                batch = pickle.load(spool)
+            except EOFError:
+                break
+            _store(session, batch, run.id)
     states = _update_states(session, city) if validation.checked else {}
     by_severity: Counter[str] = Counter()
     by_code: Counter[str] = Counter()

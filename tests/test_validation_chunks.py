@@ -112,7 +112,7 @@ def _key(found: Finding) -> tuple[Any, ...]:
 def test_library_chunked_equals_validate_records(tmp_path: Path) -> None:
     records = _records()
     reference = validate_records(records, today=TODAY)
-    run = ChunkedValidation(today=TODAY, docs_dir=tmp_path, run_name="chunked")
+    run = ChunkedValidation(today=TODAY)
     for start in range(0, len(records), 5):
         run.add_keys(records[start:start + 5])
     found = [f for _index, f in run.cross_findings()]
@@ -124,7 +124,7 @@ def test_library_chunked_equals_validate_records(tmp_path: Path) -> None:
     assert codes["duplicate-identifier"] == 2 * 14  # 14 identifiers twice, each pair in chunks 8 apart
     assert codes["duplicate-title"] and codes["similar-in-other-city"] and codes["duplicate-across-departments"]
     assert run.findings == len(reference.findings)
-    index = run.finish()
+    index = run.finish(tmp_path, "chunked")
     assert index == tmp_path / "chunked" / "index.html"
     [page] = (tmp_path / "chunked" / "validations").rglob("*.html")
     text = page.read_text(encoding="utf-8")  # the 11 chunks merged: uniqueness judged over all records
