@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from catalog.findings import Finding
 from catalog.inventory import Source, add_findings, save_entry
@@ -129,3 +129,27 @@ def test_library_chunked_equals_validate_records(tmp_path: Path) -> None:
     [page] = (tmp_path / "chunked" / "validations").rglob("*.html")
     text = page.read_text(encoding="utf-8")  # the 11 chunks merged: uniqueness judged over all records
     assert "28 unexpected values found. ≈51.85% of 54 total rows." in text
+
+
+def test_quality_and_review_list_in_chunks_equal_one_chunk(store: Store) -> None:
+    from catalog.quality_store import assess_inventory
+    from catalog.review import review_items
+
+    _fill(store)
+    with store.session() as session:
+        whole = assess_inventory(session, ORG, chunk_size=100_000)
+    with store.session() as session:
+        scores = dict(session.execute(select(Entry.id, Entry.quality_score)).all())
+        session.execute(update(Entry).values(quality_score=None))
+    with store.session() as session:
+        chunked = assess_inventory(session, ORG, chunk_size=4)
+    with store.session() as session:
+        assert dict(session.execute(select(Entry.id, Entry.quality_score)).all()) == scores
+        assert None not in scores.values() and len(scores) == 54
+    assert {k: v.as_dict() for k, v in chunked.cities.items()} == {k: v.as_dict() for k, v in whole.cities.items()}
+    assert {k: v.as_dict() for k, v in chunked.departments.items()} == \
+        {k: v.as_dict() for k, v in whole.departments.items()}
+    with store.session() as session:
+        one = [item.as_record() for item in review_items(session, chunk_size=1000)]
+        many = [item.as_record() for item in review_items(session, chunk_size=5)]
+    assert many == one and len(one) == 54
