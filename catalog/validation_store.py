@@ -3,9 +3,9 @@
 Reads the current entries with where their current version came from (file, sheet, row) in chunks,
 validates them with :class:`catalog.validation.ChunkedValidation` (the cross-entry checks keep only the
 title keys of all entries; the suite sees one chunk at a time), replaces the open validation findings
-with the new ones as they are made, and moves each entry that is not yet reviewed to ``needs_changes``
-(open errors) or ``ready`` (none). Memory grows with the chunk size, not with the inventory: the
-findings wait in a temporary file until they are stored.
+with the new ones, and moves each entry that is not yet reviewed to ``needs_changes`` (open errors) or
+``ready`` (none). Memory grows with the chunk size, not with the inventory: the findings wait in a
+temporary file until they are stored.
 """
 
 from __future__ import annotations
