@@ -11,9 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalog.inventory import entry_record, finish_run, iter_entries, start_run
+from catalog.inventory import entry_record, finish_run, start_run
 from catalog.organisation import Organisation
 from catalog.quality import DIMENSIONS, INDICATORS, QualityScore, UrlCheck, score, urls_to_check
+
+DEFAULT_CHUNK = 5000
+"""Entries scored at a time (``INVENTUR_CHUNK_SIZE``)."""
 
 UrlChecker = Callable[[Sequence[str]], Mapping[str, UrlCheck]]
 
@@ -95,29 +98,52 @@ def assess_inventory(
     city: str | None = None,
     check_urls: UrlChecker | None = None,
     shapes_dir: Path | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
 ) -> QualityReport:
-    """Score every current entry, store ``quality_score``, and summarise per city and department."""
+    """Score every current entry, store ``quality_score``, and summarise per city and department.
+
+    The entries are read, checked (URLs, shapes), scored and updated ``chunk_size`` at a time; what is
+    kept over the run is the summary per city and department and the answers of the URLs checked."""
+    from sqlalchemy import select, update
+
+    from catalog.models import Entry
+
+    if chunk_size < 1:
+        raise ValueError(f"chunk size {chunk_size}: at least 1")
     run = start_run(session, "quality")
-    entries = [e for e in iter_entries(session, city=city) if e.gone_at is None]
-    records = []
-    for entry in entries:
-        record = entry_record(entry)
-        record["issued"], record["modified"] = entry.created_at.isoformat(), entry.updated_at.isoformat()
-        records.append(record)
-    urls: Mapping[str, UrlCheck] | None = None
-    if check_urls is not None:
-        urls = check_urls([u for r in records for u in urls_to_check(r)])
-    failures = _shape_failures(records, organisation, shapes_dir) if shapes_dir is not None and records else None
     cities: dict[str, GroupQuality] = defaultdict(GroupQuality)
     departments: dict[tuple[str, str], GroupQuality] = defaultdict(GroupQuality)
-    for entry, record in zip(entries, records, strict=True):
-        # the DCAT export falls back to the department's or city's address: there is always a contact point
-        result = score(record, urls=urls, passes_shapes=None if failures is None else entry.identifier not in failures)
-        entry.quality_score = result.total
-        cities[entry.city].add(result)
-        departments[(entry.city, entry.department)].add(result)
+    checked: dict[str, UrlCheck] = {}
+    shapes_checked = shapes_dir is not None
+    scored = 0
+    query = select(Entry).where(Entry.gone_at.is_(None)).order_by(Entry.city, Entry.department, Entry.identifier)
+    if city:
+        query = query.where(Entry.city == city)
+    for rows in session.execute(query.execution_options(yield_per=chunk_size)).partitions(chunk_size):
+        entries = [row[0] for row in rows]
+        records = []
+        for entry in entries:
+            record = entry_record(entry)
+            record["issued"], record["modified"] = entry.created_at.isoformat(), entry.updated_at.isoformat()
+            records.append(record)
+        urls: Mapping[str, UrlCheck] | None = None
+        if check_urls is not None:
+            wanted = [u for r in records for u in urls_to_check(r) if u not in checked]
+            if wanted:
+                checked.update(check_urls(wanted))
+            urls = checked
+        failures = _shape_failures(records, organisation, shapes_dir) if shapes_dir is not None else None
+        scores = []
+        for entry, record in zip(entries, records, strict=True):
+            # the DCAT export falls back to the department's or city's address: there is always a contact point
+            result = score(record, urls=urls, passes_shapes=None if failures is None else entry.identifier not in failures)
+            scores.append({"id": entry.id, "quality_score": result.total})
+            cities[entry.city].add(result)
+            departments[(entry.city, entry.department)].add(result)
+        session.execute(update(Entry), scores)  # one statement per chunk; the chunk's entries are let go
+        scored += len(entries)
     finish_run(session, run, {
-        "entries": len(entries), "urls_checked": len(urls or {}), "shapes_checked": failures is not None,
+        "entries": scored, "urls_checked": len(checked), "shapes_checked": shapes_checked and scored > 0,
         "cities": {k: v.as_dict() for k, v in cities.items()},
     })
-    return QualityReport(dict(cities), dict(departments), len(urls or {}), failures is not None, run.id)
+    return QualityReport(dict(cities), dict(departments), len(checked), shapes_checked and scored > 0, run.id)

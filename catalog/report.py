@@ -558,12 +558,6 @@ def publication_at(session: Session, organisation: Organisation, cutoff: dt.date
     cities = _scope(organisation, city)
     latest = (select(EntryVersion.entry_id, func.max(EntryVersion.version).label("version"))
               .where(EntryVersion.created_at < cutoff).group_by(EntryVersion.entry_id).subquery())
-    versions = session.execute(
-        select(EntryVersion.entry_id, EntryVersion.version, EntryVersion.data)
-        .join(latest, and_(latest.c.entry_id == EntryVersion.entry_id, latest.c.version == EntryVersion.version))
-        .join(Entry, Entry.id == EntryVersion.entry_id)
-        .where(_in_scope(Entry.city, cities), or_(Entry.gone_at.is_(None), Entry.gone_at >= cutoff))
-    ).all()
     scoped = select(Entry.id).where(_in_scope(Entry.city, cities))
     errors = {(e, v) for e, v in session.execute(
         select(FindingRow.entry_id, FindingRow.entry_version)
@@ -582,6 +576,15 @@ def publication_at(session: Session, organisation: Organisation, cutoff: dt.date
         .order_by(ReviewDecision.decided_at, ReviewDecision.id)
     ):
         last_decision[entry_id] = (version, state_to)
+
+    # the versions of then are streamed (a chunk at a time): their content is the largest part of the store
+    versions = session.execute(
+        select(EntryVersion.entry_id, EntryVersion.version, EntryVersion.data)
+        .join(latest, and_(latest.c.entry_id == EntryVersion.entry_id, latest.c.version == EntryVersion.version))
+        .join(Entry, Entry.id == EntryVersion.entry_id)
+        .where(_in_scope(Entry.city, cities), or_(Entry.gone_at.is_(None), Entry.gone_at >= cutoff))
+        .execution_options(yield_per=2000)
+    )
 
     def classify() -> Iterable[tuple[str, list[str]]]:
         for entry_id, version, data in versions:

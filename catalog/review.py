@@ -588,11 +588,13 @@ def review_items(
     states: Sequence[str] = (),
     identifiers: Sequence[str] = (),
     include_gone: bool = True,
+    chunk_size: int = 1000,
 ) -> Iterator[ReviewItem]:
     """Entries with what a reviewer needs to decide, in city, department and identifier order.
 
-    Open errors, clearances and last decisions are read in bulk, so a list of thousands costs a few
-    queries, not a few per entry.
+    The entries are read ``chunk_size`` at a time (one streamed query); open errors, clearances and last
+    decisions are read in bulk per chunk, so a list of thousands costs a few queries, not a few per entry,
+    and a consumer that does not keep the items holds no more than a chunk.
     """
     query = select(Entry).order_by(Entry.city, Entry.department, Entry.identifier)
     if city:
@@ -605,31 +607,26 @@ def review_items(
         query = query.where(Entry.identifier.in_([i.strip() for i in identifiers]))
     if not include_gone:
         query = query.where(Entry.gone_at.is_(None))
-    entries = list(session.scalars(query))
-    if not entries:
-        return
-    ids = [e.id for e in entries]
-    facts: dict[int, tuple[int, bool]] = {}
-    last: dict[int, ReviewDecision] = {}
-    for start in range(0, len(ids), 900):  # stay below the bound-parameter limits of the databases
-        chunk = ids[start:start + 900]
-        facts.update(publication_facts(session, chunk))
+    size = max(1, min(chunk_size, 900))  # the ids of a chunk stay below the bound-parameter limits of the databases
+    for rows in session.execute(query.execution_options(yield_per=size)).partitions(size):
+        entries = [row[0] for row in rows]
+        ids = [e.id for e in entries]
+        facts = publication_facts(session, ids)
         latest = (
-            select(func.max(ReviewDecision.id)).where(ReviewDecision.entry_id.in_(chunk)).group_by(ReviewDecision.entry_id)
+            select(func.max(ReviewDecision.id)).where(ReviewDecision.entry_id.in_(ids)).group_by(ReviewDecision.entry_id)
         )
-        for decision in session.scalars(select(ReviewDecision).where(ReviewDecision.id.in_(latest))):
-            last[decision.entry_id] = decision
-    for entry in entries:
-        errors, cleared = facts.get(entry.id, (0, False))
-        record = entry_record(entry)
-        yield ReviewItem(
-            entry=entry,
-            record=record,
-            open_errors=errors,
-            rights_cleared=cleared,
-            blockers=hard_blockers(record, open_errors=errors, rights_cleared=cleared),
-            last_decision=last.get(entry.id),
-        )
+        last = {d.entry_id: d for d in session.scalars(select(ReviewDecision).where(ReviewDecision.id.in_(latest)))}
+        for entry in entries:
+            errors, cleared = facts.get(entry.id, (0, False))
+            record = entry_record(entry)
+            yield ReviewItem(
+                entry=entry,
+                record=record,
+                open_errors=errors,
+                rights_cleared=cleared,
+                blockers=hard_blockers(record, open_errors=errors, rights_cleared=cleared),
+                last_decision=last.get(entry.id),
+            )
 
 
 def review_item(session: Session, identifier: str) -> ReviewItem:

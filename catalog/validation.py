@@ -23,7 +23,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +41,7 @@ from catalog.validation_rules import (
     build_rules,
     date_column,
 )
-from catalog.validation_similarity import Entry, cross_entry_findings
+from catalog.validation_similarity import Entry, cross_entry_findings, iter_cross_entry_findings
 from catalog.vocabulary import Vocabularies, clean_key, vocabularies
 
 if TYPE_CHECKING:
@@ -461,4 +461,325 @@ def validate_records(
     return ValidationResult(findings, len(rows), docs_index, time.perf_counter() - started)
 
 
-__all__ = ["RESULT_FORMAT", "SUITE_NAME", "ValidationResult", "build_frame", "run_suite", "validate_records"]
+GLOBAL_EXPECTATIONS = frozenset({"ExpectColumnValuesToBeUnique"})
+"""Expectations that compare a record with all others: in a chunked run their unexpected rows come from the
+keys of every record (:meth:`ChunkedValidation.add_keys`), not from the chunk alone."""
+
+_PARTIAL = 20  # unexpected values and rows a merged result shows per expectation (as GE's partial lists)
+_COMPLETE_ONLY = ("unexpected_list", "unexpected_index_list", "unexpected_index_query", "unexpected_rows")
+
+
+def _context(site_dir: Path | None) -> Any:
+    """An ephemeral GE context without analytics or progress bars; with ``site_dir`` its Data Docs site."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        data_docs_sites={"inventur": site_config(site_dir)} if site_dir else {},
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+@dataclass
+class _Tally:
+    """One expectation's results over the chunks of a run, merged into one result for Data Docs."""
+
+    config: Any
+    result: dict[str, Any]
+    counts: Counter[str]
+    success: bool
+
+    def add(self, details: Mapping[str, Any], success: bool, offset: int) -> None:
+        for key, value in details.items():
+            if key in _COMPLETE_ONLY:
+                continue
+            if key.endswith("_count") and isinstance(value, int) and not isinstance(value, bool):
+                self.result[key] = int(self.result.get(key) or 0) + value
+            elif key == "partial_unexpected_list":
+                kept = self.result.setdefault(key, [])
+                kept += list(value or [])[: _PARTIAL - len(kept)]
+            elif key == "partial_unexpected_index_list":
+                kept = self.result.setdefault(key, [])
+                for item in list(value or [])[: _PARTIAL - len(kept)]:
+                    shifted = dict(item) if isinstance(item, Mapping) else item
+                    if isinstance(shifted, dict) and RECORD_COLUMN in shifted:
+                        shifted[RECORD_COLUMN] = str(int(shifted[RECORD_COLUMN]) + offset)
+                    kept.append(shifted)
+            elif key == "partial_unexpected_counts":
+                for item in value or []:
+                    self.counts[repr(item.get("value"))] += int(item.get("count") or 0)
+                    self.result.setdefault("_values", {}).setdefault(repr(item.get("value")), item.get("value"))
+            elif not key.endswith("_percent") and not key.endswith("_percent_total") \
+                    and not key.endswith("_percent_nonmissing"):
+                self.result.setdefault(key, value)
+        self.success = self.success and success
+
+    def merged(self) -> dict[str, Any]:
+        result = {k: v for k, v in self.result.items() if k != "_values"}
+        values = self.result.get("_values", {})
+        if self.counts:
+            result["partial_unexpected_counts"] = [
+                {"value": values[key], "count": n} for key, n in self.counts.most_common(_PARTIAL)]
+        elements = int(result.get("element_count") or 0)
+        missing = int(result.get("missing_count") or 0)
+        if "unexpected_count" in result and elements:
+            unexpected = int(result["unexpected_count"])
+            result["unexpected_percent_total"] = 100.0 * unexpected / elements
+            result["unexpected_percent_nonmissing"] = (100.0 * unexpected / (elements - missing)
+                                                       if elements > missing else 0.0)
+            result["unexpected_percent"] = result["unexpected_percent_nonmissing"]
+        if "missing_count" in result and elements:
+            result["missing_percent"] = 100.0 * missing / elements
+        return result
+
+
+class ChunkedValidation:
+    """A validation run over records that arrive in chunks, in bounded memory; the same findings as
+    :func:`validate_records` over all of them at once.
+
+    Two passes: :meth:`add_keys` takes every record once for what the cross-entry checks need (title
+    keys and where each record is, the values of the unique columns); :meth:`cross_findings` then
+    yields the cross-entry findings one by one. :meth:`check` runs the Great Expectations suite on one
+    chunk and returns that chunk's record-level findings (the expectations of
+    :data:`GLOBAL_EXPECTATIONS` judged against every record's key). :meth:`finish` merges the chunks'
+    results into one validation result and writes its Data Docs (one run, one page), when a
+    ``docs_dir`` is given.
+    """
+
+    def __init__(self, *, today: dt.date | None = None) -> None:
+        self.started = time.perf_counter()
+        self.today = today or dt.date.today()
+        self.vocab = vocabularies()
+        self.rules = build_rules(self.vocab, today=self.today)
+        self._global = {rule.key: rule for rule in self.rules if rule.expectation in GLOBAL_EXPECTATIONS}
+        self._seen: dict[str, Counter[str]] = {key: Counter() for key in self._global}
+        self._entries: list[Entry] = []
+        self._locations: list[_Location] = []
+        self._texts: dict[str, str] = {}
+        self._suite: Any = None
+        self._tallies: dict[str, _Tally] = {}
+        self._meta: dict[str, Any] = {}
+        self.checked = 0
+        self.counts: Counter[tuple[str, str]] = Counter()
+
+    # ------------------------------------------------------------------ pass 1: keys
+
+    def _shared(self, value: str | None) -> str | None:
+        """One string object per distinct text (file and sheet names repeat for thousands of records)."""
+        return None if value is None else self._texts.setdefault(value, value)
+
+    def add_keys(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Take what the cross-entry checks need of these records (the next ones of the run, in order)."""
+        for record in records:
+            index = len(self._locations)
+            where = _location(record)
+            location = _Location(self._shared(where.city), self._shared(where.department), where.identifier,
+                                 self._shared(where.file), self._shared(where.sheet), where.row)
+            self._locations.append(location)
+            entry = _entry(index, record, location)
+            if entry is not None:
+                self._entries.append(entry)
+            for key, rule in self._global.items():
+                column = str(rule.kwargs["column"])
+                cell = _cell(record.get(column), BY_KEY[column].is_list)
+                if cell is not None:
+                    self._seen[key][cell] += 1
+
+    @property
+    def keyed(self) -> int:
+        """How many records :meth:`add_keys` has taken."""
+        return len(self._locations)
+
+    def location(self, index: int) -> _Location:
+        """Where the record of ``index`` (its position in :meth:`add_keys`) is."""
+        return self._locations[index]
+
+    def cross_findings(self) -> Iterator[tuple[int, Finding]]:
+        """The cross-entry findings, placed on their cells, with the index of their record (as in
+        :meth:`add_keys`); made one by one, and the title keys are let go afterwards."""
+        entries, self._entries = self._entries, []
+        for index, found in iter_cross_entry_findings(entries):
+            field = found.field or "title"
+            finding_ = self._locations[index].place(found, field)
+            self.counts[(finding_.code, finding_.severity)] += 1
+            yield index, finding_
+
+    # ------------------------------------------------------------------ pass 2: chunks
+
+    def _expectations(self) -> list[Any]:
+        import great_expectations as gx
+
+        return [
+            getattr(gx.expectations, rule.expectation)(
+                **rule.kwargs,
+                **({"row_condition": _row_condition(rule.condition)} if rule.condition else {}),
+                meta={"rule": rule.key, "severity": rule.effective_severity},
+                notes=f"inventur finding: {rule.code} on {rule.field} (column {BY_KEY[rule.field].column})",
+            )
+            for rule in self.rules
+        ]
+
+    def prepare(self) -> Any:
+        """The suite and the batch definition every chunk is validated with (one ephemeral context); done by
+        the first :meth:`check` when not called before (it imports Great Expectations, seconds)."""
+        import great_expectations as gx
+
+        asset = _context(None).data_sources.add_pandas("inventory").add_dataframe_asset("entries")
+        self._batch_definition = asset.add_batch_definition_whole_dataframe("all entries")
+        self._suite = gx.ExpectationSuite(name=SUITE_NAME, expectations=self._expectations())
+        if len(self._suite.expectations) != len(self.rules):
+            raise RuntimeError(f"the suite holds {len(self._suite.expectations)} expectations for {len(self.rules)} rules")
+        return self._suite
+
+    def check(self, records: Sequence[Mapping[str, Any]]) -> list[tuple[int, Finding]]:
+        """The record-level findings of one chunk (the next records of the run), each with its record's
+        position in this chunk, ordered by record, column and code."""
+        rows = list(records)
+        offset = self.checked
+        self.checked += len(rows)
+        if not rows:
+            return []
+        unexpected = self._evaluate(rows, offset)
+        locations = [_location(row) for row in rows]
+        placed: list[tuple[int, int, str, Finding]] = []
+        for rule in self.rules:
+            for index in unexpected[rule.key]:
+                for found in _rule_findings(rule, rows[index], locations[index], self.vocab):
+                    placed.append((index, _COLUMN_ORDER[rule.field], rule.code, found))
+        for index, found in duty_findings(rows):
+            field = found.field or "title"
+            placed.append((index, _COLUMN_ORDER[field], found.code, locations[index].place(found, field)))
+        placed.sort(key=lambda item: item[:3])
+        for item in placed:
+            self.counts[(item[3].code, item[3].severity)] += 1
+        return [(item[0], item[3]) for item in placed]
+
+    def _evaluate(self, rows: Sequence[Mapping[str, Any]], offset: int) -> dict[str, list[int]]:
+        """Run the suite on one chunk: the rows each rule does not accept (positions in the chunk), by
+        rule key; the results are merged into the run's tallies. Raises ``RuntimeError`` as
+        :func:`run_suite` does."""
+        suite = self._suite if self._suite is not None else self.prepare()
+        by_key = {rule.key: rule for rule in self.rules}
+        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": build_frame(rows)})
+        outcome = batch.validate(suite, result_format=RESULT_FORMAT)
+        if not self._meta:
+            self._meta = dict(outcome.meta or {})
+        unexpected: dict[str, list[int]] = {}
+        for result in outcome.results:
+            config_ = result.expectation_config
+            key = str((config_.meta or {}).get("rule")) if config_ is not None else ""
+            if key not in by_key:
+                raise RuntimeError(f"GE returned a result for an unknown expectation: {config_}")
+            if message := _raised(result.exception_info):
+                raise RuntimeError(f"rule {key}: Great Expectations could not evaluate it: {message}")
+            details = dict(result.result or {})
+            found = [int(item[RECORD_COLUMN]) for item in details.get("unexpected_index_list") or []]
+            if len(found) != int(details.get("unexpected_count") or 0):
+                raise RuntimeError(f"rule {key}: {details.get('unexpected_count')} unexpected rows, {len(found)} returned")
+            success = bool(result.success)
+            if key in self._global:
+                rule = by_key[key]
+                found = self._globally_unexpected(rule, rows)
+                details["unexpected_count"] = len(found)
+                details["partial_unexpected_list"] = [_cell(rows[i].get(rule.field), False) for i in found[:_PARTIAL]]
+                details["partial_unexpected_index_list"] = [{RECORD_COLUMN: str(i)} for i in found[:_PARTIAL]]
+                details.pop("partial_unexpected_counts", None)
+                success = not found
+            unexpected[key] = found
+            tally = self._tallies.get(key)
+            if tally is None:
+                tally = self._tallies[key] = _Tally(config_, {}, Counter(), True)
+            tally.add(details, success, offset)
+        missing = set(by_key) - set(unexpected)
+        if missing:
+            raise RuntimeError(f"no result for rules {sorted(missing)}")
+        return unexpected
+
+    def _globally_unexpected(self, rule: Rule, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """The rows of a chunk whose value of ``rule``'s column another record of the run has too."""
+        seen = self._seen[rule.key]
+        column = str(rule.kwargs["column"])
+        spec = BY_KEY[column]
+        return [i for i, row in enumerate(rows) if (cell := _cell(row.get(column), spec.is_list)) is not None
+                and seen[cell] > 1]
+
+    # ------------------------------------------------------------------ the run's result
+
+    @property
+    def findings(self) -> int:
+        """How many findings the run has made so far."""
+        return sum(self.counts.values())
+
+    def finish(self, docs_dir: Path | None = None, run_name: str | None = None) -> Path | None:
+        """Write the Data Docs of the run (all chunks merged into one validation result) to
+        ``docs_dir/<run_name>/`` (``run_name`` defaults to a time stamp; an earlier report of the same name
+        is replaced, any other content of that folder raises ``FileExistsError``); the path of their
+        ``index.html``, or None without a ``docs_dir``."""
+        if docs_dir is None:
+            return None
+        name = run_name or _default_run_name()
+        if not _RUN_NAME.match(name):
+            raise ValueError(f"run name {name!r}: use letters, digits, '.', '_' and '-' (at most 100)")
+        site_dir = Path(docs_dir) / name
+        _clear_run_folder(site_dir)
+        import great_expectations as gx
+        from great_expectations.core.expectation_validation_result import (
+            ExpectationSuiteValidationResult,
+            ExpectationValidationResult,
+        )
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+            ValidationResultIdentifier,
+        )
+
+        if not self._tallies:  # no records: the suite runs on an empty frame, as an unchunked run does
+            self._evaluate([], 0)
+        results = []
+        for rule in self.rules:
+            tally = self._tallies[rule.key]
+            results.append(ExpectationValidationResult(success=tally.success, expectation_config=tally.config,
+                                                       result=tally.merged(), meta={}, exception_info={}))
+        passed = sum(1 for r in results if r.success)
+        merged = ExpectationSuiteValidationResult(
+            success=passed == len(results), results=results, suite_name=SUITE_NAME,
+            statistics={"evaluated_expectations": len(results), "successful_expectations": passed,
+                        "unsuccessful_expectations": len(results) - passed,
+                        "success_percent": 100.0 * passed / len(results) if results else None},
+            meta={**self._meta, "run_id": RunIdentifier(run_name=name).to_json_dict(), "chunks_merged": True},
+        )
+        context = _context(site_dir)
+        context.suites.add(gx.ExpectationSuite(name=SUITE_NAME, expectations=self._expectations()))
+        key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=SUITE_NAME),
+                                         run_id=RunIdentifier(run_name=name), batch_identifier="entries")
+        context.validation_results_store.set(key, merged)
+        context.build_data_docs(site_names=["inventur"])
+        counts = self.counts
+        rows = sorted(counts.items(), key=lambda item: (SEVERITY_ORDER[item[0][1]], -item[1], item[0][0]))
+        severities: Counter[str] = Counter()
+        for (_code, severity), n in counts.items():
+            severities[severity] += n
+        summary = {
+            "figures": {
+                "records checked": self.checked,
+                "findings": sum(counts.values()),
+                **{f"{s} findings": severities.get(s, 0) for s in ("error", "warning", "info")},
+                "reference date": self.today.isoformat(),
+                "seconds before the report was written": f"{time.perf_counter() - self.started:.2f}",
+            },
+            "findings": [(code, severity, n) for (code, severity), n in rows],
+        }
+        return make_offline(site_dir, run_name=name, summary=summary)
+
+
+__all__ = [
+    "GLOBAL_EXPECTATIONS", "RESULT_FORMAT", "SUITE_NAME", "ChunkedValidation", "ValidationResult", "build_frame",
+    "run_suite", "validate_records",
+]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -103,7 +104,8 @@ def title_tokens(title: str) -> frozenset[str]:
     """The title key: the title's normalised tokens without stop words and city names."""
     text = _HYPHEN.sub("", _fold(title))
     ignored = _STOP_WORDS | _place_words()
-    return frozenset(_stem(t) for t in _NON_ALNUM.split(text) if t and t not in ignored)
+    # interned: the same words recur in thousands of titles, and a large inventory keeps every key
+    return frozenset(sys.intern(_stem(t)) for t in _NON_ALNUM.split(text) if t and t not in ignored)
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -311,14 +313,25 @@ def topic_tokens(key: frozenset[str]) -> frozenset[str]:
     return frozenset(token for token in key if not token.isdigit())
 
 
-def cross_entry_findings(entries: Iterable[Entry]) -> list[tuple[int, Finding]]:
-    """The cross-entry findings, each with the index of the record it is on.
+def iter_cross_entry_findings(entries: Iterable[Entry]) -> Iterator[tuple[int, Finding]]:
+    """The cross-entry findings one by one, each with the index of the record it is on.
 
     Within a city, titles are compared by their full key (``Haushaltsplan 2023`` and ``2024`` are two
-    datasets); across cities by their topic (numbers left out).
+    datasets); across cities by their topic (numbers left out). What is kept in memory is what the
+    comparison needs (the entries' title keys and where they are); the findings are made as they are
+    taken, so a caller that stores them in batches never holds them all.
     """
     listed = list(entries)
     keys = [title_tokens(entry.title) for entry in listed]
     in_city = _Groups(listed, keys, SIMILAR_IN_CITY)
     across = _Groups(listed, [topic_tokens(key) for key in keys], SIMILAR_IN_OTHER_CITY)
-    return [*_duplicate_titles(in_city), *_across_departments(in_city), *_in_other_cities(across)]
+    del keys
+    yield from _duplicate_titles(in_city)
+    yield from _across_departments(in_city)
+    del in_city
+    yield from _in_other_cities(across)
+
+
+def cross_entry_findings(entries: Iterable[Entry]) -> list[tuple[int, Finding]]:
+    """The cross-entry findings as a list (see :func:`iter_cross_entry_findings`)."""
+    return list(iter_cross_entry_findings(entries))

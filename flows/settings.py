@@ -98,6 +98,11 @@ class Settings(_CitySettings):
     lock_wait: float = Field(
         default=600.0, description="Seconds a run waits for another run of the same kind (collect, publish, ...) to end."
     )
+    chunk_size: int = Field(
+        default=5000, ge=1,
+        description="Entries read at a time by validate (and the validation after collect), quality and review "
+        "list: memory grows with it, not with the inventory; the findings are the same for any size.",
+    )
     url_checks: bool = Field(default=True, description="Check that entries' URLs answer (quality score); off: offline.")
     max_file_mb: int = Field(default=20, ge=1, description="Largest received workbook read, in MiB.")
     max_unpacked_mb: int = Field(

@@ -189,7 +189,7 @@ def validate_step(services: Services, *, city: str | None = None, docs: bool = T
 
     with services.store.session() as session:
         result = validate_inventory(session, city=city, docs_dir=services.folder("validation") if docs else None,
-                                    force=force)
+                                    force=force, chunk_size=services.settings.chunk_size)
     if result.skipped:
         progress(f"validation: nothing changed since run {result.run_id}; its {result.findings} findings stand")
     else:
@@ -340,7 +340,7 @@ def quality_step(
     shapes_dir = settings.dcat_shapes() if shapes else None
     with services.store.session() as session:
         report = assess_inventory(session, services.organisation, city=city, check_urls=checker if online else None,
-                                  shapes_dir=shapes_dir)
+                                  shapes_dir=shapes_dir, chunk_size=services.settings.chunk_size)
     progress(f"scored {sum(g.entries for g in report.cities.values())} entries"
              + ("" if online else " (offline: URL indicators not checked)")
              + ("" if shapes_dir or not shapes else

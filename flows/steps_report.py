@@ -28,7 +28,8 @@ def report_stem(city: str | None) -> str:
 @dataclass
 class ReportFiles:
     """What :func:`report_step` wrote: per scope (a city key, None for the three together) the page and
-    the workbook, the figures they show, and a Markdown summary for the run's artifact."""
+    the workbook, the figures they show (without their long lists, each HVD entry and the kinds across
+    cities: those are in the files), and a Markdown summary for the run's artifact."""
 
     out_dir: Path
     pages: dict[str | None, Path] = field(default_factory=dict)
@@ -70,18 +71,28 @@ def report_step(
     when = now or dt.datetime.now(dt.UTC)
     out_dir = out_dir if out_dir is not None else services.folder("reports")
     result = ReportFiles(out_dir)
+    links = {scope: f"{report_stem(scope)}.html" for scope in scopes} if len(scopes) > 1 else {}
     with services.store.session() as session:
         kinds = kinds_across_cities(session, organisation)
         for scope in scopes:
-            result.figures[scope] = report_figures(session, organisation, city=scope, campaign=campaign, now=when,
-                                                   kinds=kinds)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    links = {scope: f"{report_stem(scope)}.html" for scope in scopes} if len(scopes) > 1 else {}
-    for scope, figures in result.figures.items():
-        page = out_dir / f"{report_stem(scope)}.html"
-        page.write_text(render_page(figures, links=links), encoding="utf-8")
-        result.pages[scope] = page
-        result.workbooks[scope] = write_workbook(figures, out_dir / f"{report_stem(scope)}.xlsx")
-        progress(f"{figures.scope_name}: {page.name}, {result.workbooks[scope].name}")
+            # one scope at a time: its figures are rendered, then only their summary is kept
+            figures = report_figures(session, organisation, city=scope, campaign=campaign, now=when, kinds=kinds)
+            if not result.figures:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            page = out_dir / f"{report_stem(scope)}.html"
+            page.write_text(render_page(figures, links=links), encoding="utf-8")
+            result.pages[scope] = page
+            result.workbooks[scope] = write_workbook(figures, out_dir / f"{report_stem(scope)}.xlsx")
+            result.figures[scope] = _summary_of(figures)
+            progress(f"{figures.scope_name}: {page.name}, {result.workbooks[scope].name}")
     result.markdown = markdown_summary(list(result.figures.values()), pages=result.pages, workbooks=result.workbooks)
     return result
+
+
+def _summary_of(figures: ReportFigures) -> ReportFigures:
+    """The figures without their long lists (each HVD entry, the kinds across cities), once the page and
+    the workbook show them: what the summary and the command's output use stays."""
+    import dataclasses
+
+    hvd = dataclasses.replace(figures.hvd, entries=[]) if figures.hvd is not None else None
+    return dataclasses.replace(figures, kinds=[], hvd=hvd)

@@ -98,8 +98,17 @@ class FileOutcome:
     updated: int = 0
     unchanged: int = 0
     findings: list[Finding] = field(default_factory=list)
+    """The file's own findings (its refusal or rejection, its sheets and columns, rows not taken)."""
+    cell_findings: int = 0
+    """How many findings were stored on the cells of the file's entries (counted, not kept: a large
+    campaign has hundreds of thousands)."""
     entry_ids: list[int] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: check, read, normalise, store
+
+    @property
+    def finding_count(self) -> int:
+        """All findings of the file: its own and those on its entries' cells."""
+        return len(self.findings) + self.cell_findings
 
     def timed(self, stage: str, started: float) -> None:
         """Add the time since ``started`` (``time.perf_counter()``) to ``stage``."""
@@ -138,7 +147,7 @@ class CollectReport:
             "created": sum(o.created for o in self.outcomes),
             "updated": sum(o.updated for o in self.outcomes),
             "unchanged": sum(o.unchanged for o in self.outcomes),
-            "findings": sum(len(o.findings) for o in self.outcomes),
+            "findings": sum(o.finding_count for o in self.outcomes),
         }
 
 
@@ -551,8 +560,7 @@ class Collector:
         touched = [(result.entry, cell_findings) for result, (_item, cell_findings) in zip(saved, rows, strict=True)]
         ingest.record_findings(session, touched, stage="normalise", run_id=run_id, file_id=received.id,
                                superseding=[r.entry.id for r in saved if not r.created], stages=READ_STAGES)
-        for _entry, found in touched:
-            outcome.findings += found
+        outcome.cell_findings += sum(len(found) for _entry, found in touched)
         ingest.record_findings(session, [(None, pending_file)], stage="read", run_id=run_id, file_id=received.id)
         outcome.findings += pending_file
 

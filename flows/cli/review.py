@@ -57,11 +57,13 @@ def review_list(app: App, city: str | None, department: str | None, states: tupl
     from catalog.review import review_items
 
     code = _department(app, city, department)
+    size = app.services.settings.chunk_size
     with app.store.session() as session:
-        records = [item.as_record() for item in review_items(session, city=city, department=code, states=states)]
-    if fmt == "jsonl":
-        jsonl(records)
-        return
+        items = review_items(session, city=city, department=code, states=states, chunk_size=size)
+        if fmt == "jsonl":  # streamed: one entry after the other, whatever the size of the inventory
+            jsonl(item.as_record() for item in items)
+            return
+        records = [item.as_record() for item in items]
     _show(
         app,
         f"{len(records)} entries",

@@ -76,11 +76,11 @@ def collect(app: App, paths: tuple[Path, ...], from_share: bool, no_feedback: bo
     if fmt == "json":
         click.echo(json.dumps({"totals": summary.totals, "validation": summary.validation, "feedback": summary.feedback,
                                "files": [{"name": o.name, "status": o.status, "city": o.city, "department": o.department,
-                                          "rows": o.rows, "findings": len(o.findings)} for o in summary.outcomes]},
+                                          "rows": o.rows, "findings": o.finding_count} for o in summary.outcomes]},
                               ensure_ascii=False, indent=2))
         return
     table(app, "collected files", ["file", "status", "city", "department", "rows", "new", "changed", "findings"],
-           ((o.name, o.status, o.city, o.department, o.rows, o.created, o.updated, len(o.findings)) for o in summary.outcomes))
+           ((o.name, o.status, o.city, o.department, o.rows, o.created, o.updated, o.finding_count) for o in summary.outcomes))
     t = summary.totals
     app.console.print(
         f"{t.get('files', 0)} files: {t.get('read', 0)} read, {t.get('rejected', 0)} rejected, "
