@@ -12,7 +12,7 @@ the same numbers and words. A figure is computed for one city (``city``) or the 
   department answered (a read or a rejected file counts as an answer, as in the campaign status).
 - **Entries per theme**: current entries (not gone from their source); an entry with two themes counts
   for both; entries without a theme are counted as ``ohne Thema``.
-- **Publication**: an entry is *publishable* when no hard rule of :mod:`catalog.publication` blocks it,
+- **Publication**: an entry is *publishable* when no hard rule of :mod:`catalog.publish.rules` blocks it,
   the review did not reject or withdraw it, and the portal has something to link to (an access URL);
   publishable entries are split into published, approved, and those still waiting for a review
   decision. Entries that only lack the URL *wait for it* ("wartet auf URL"), approved or not. The
@@ -58,7 +58,7 @@ from catalog.models import (
     Run,
 )
 from catalog.organisation import Organisation
-from catalog.publication import BLOCKERS, hard_blockers, waiting_for
+from catalog.publish.rules import BLOCKERS, hard_blockers, waiting_for
 from catalog.quality import BAND_DE, BANDS, DIMENSIONS, INDICATORS, MAX_POINTS, band
 from catalog.vocabulary import vocabularies
 

@@ -1,7 +1,7 @@
 """The publish step: the reviewed inventory onto one or several CKAN portals.
 
 Per portal: read the portal's packages of our organisations (``package_search`` in pages) and the
-entries from the store, let :func:`catalog.publish_plan.plan_publication` decide, then apply the plan with
+entries from the store, let :func:`catalog.publish.plan.plan_publication` decide, then apply the plan with
 a bounded number of threads (withdrawals first), record a :class:`~catalog.models.Publication` per
 action, turn CKAN's refusals into findings on the entry (stage ``publish``) and mark approved entries
 ``published`` once their package is on the portal. A dry run reads both sides, plans, and writes nothing
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from catalog.dcat_compare import Verification
     from catalog.models import Entry
     from catalog.organisation import Organisation
-    from catalog.publish_plan import EntryState, PlannedAction, PublishPlan, RemotePackage
+    from catalog.publish.plan import EntryState, PlannedAction, PublishPlan, RemotePackage
     from connectors.ckan import CkanPortal, WriteResult
 
 Progress = Callable[[str], None]
@@ -250,7 +250,7 @@ def read_entry_states(session: Session, *, cities: Sequence[str], portal: str) -
     from catalog.fields import RECORD_KEYS
     from catalog.inventory import iter_entries
     from catalog.models import EntryVersion, Publication, ReviewDecision
-    from catalog.publish_plan import OPEN_STATES, ApprovedVersion, EntryState
+    from catalog.publish.plan import OPEN_STATES, ApprovedVersion, EntryState
     from catalog.review import APPROVE, PUBLISH, REJECT, REOPEN, WITHDRAW, publication_facts
 
     entries = [e for c in cities for e in iter_entries(session, city=c)]
@@ -375,7 +375,7 @@ class _Applier:
             item.attempted = False
 
     def _ours(self, package: Mapping[str, Any] | None, identifier: str) -> bool:
-        from catalog.publish_plan import RemotePackage
+        from catalog.publish.plan import RemotePackage
 
         if package is None:
             return False
@@ -405,7 +405,7 @@ class _Applier:
     def _settle(self, planned: PlannedAction, shown: dict[str, Any] | None, item: PublishedItem,
                 *, create_if_missing: bool) -> None:
         """Bring a package found on the portal (or missing there) to the planned content."""
-        from catalog.publish_plan import RemotePackage
+        from catalog.publish.plan import RemotePackage
 
         assert planned.package is not None
         if shown is None or shown.get("state") == "unknown":
@@ -488,7 +488,7 @@ class _Recorder:
             return
         from catalog.inventory import add_findings_of, close_findings
         from catalog.models import Entry, Publication, utcnow
-        from catalog.publish_plan import PUBLISH_STAGE, rejection_findings
+        from catalog.publish.plan import PUBLISH_STAGE, rejection_findings
         from catalog.review import ReviewError, mark_published
 
         items, self.pending = self.pending, []
@@ -607,8 +607,8 @@ def _publish_to(
     verify: bool = False,
 ) -> PortalSummary:
     """Plan and (unless ``run_id`` is None: a dry run) apply on one portal; then verify when asked."""
-    from catalog.ckan_mapping import organisation_name
-    from catalog.publish_plan import RemotePackage, plan_publication
+    from catalog.publish.mapping import organisation_name
+    from catalog.publish.plan import RemotePackage, plan_publication
     from connectors.ckan import CkanUnavailable
 
     started = time.perf_counter()
@@ -690,7 +690,7 @@ def _close_superseded_findings(session: Session) -> None:
     from sqlalchemy import and_, select, update
 
     from catalog.models import Entry, FindingRow
-    from catalog.publish_plan import PUBLISH_STAGE
+    from catalog.publish.plan import PUBLISH_STAGE
 
     stale = (
         select(FindingRow.id)
@@ -703,7 +703,7 @@ def _close_superseded_findings(session: Session) -> None:
 
 def _organisations_needed(plan: PublishPlan, organisation: Organisation) -> dict[str, dict[str, Any]]:
     """The organisation dicts of the packages the plan writes (or may have to write)."""
-    from catalog.ckan_mapping import organisation_of
+    from catalog.publish.mapping import organisation_of
 
     departments = {d.key: d for d in organisation.departments}
     needed: dict[str, dict[str, Any]] = {}

@@ -21,7 +21,7 @@ from flows.services import Services
 
 if TYPE_CHECKING:
     from catalog.dcat_compare import Verification
-    from catalog.publish_plan import PlannedAction, PublishPlan
+    from catalog.publish.plan import PlannedAction, PublishPlan
     from connectors.ckan import CkanPortal
 
 Progress = Callable[[str], None]
@@ -71,7 +71,6 @@ def _verify(
     from rdflib import Graph
     from rdflib.namespace import DCAT, RDF
 
-    from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
     from catalog.dcat import DCATAP, build_catalog
     from catalog.dcat_compare import (
         Verification,
@@ -82,6 +81,7 @@ def _verify(
         part_of,
         without_paging,
     )
+    from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
     from catalog.shacl import ShaclReport, validate, validate_hvd
 
     started = time.perf_counter()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from catalog.ckan_mapping import ckan_licences, theme_groups
+from catalog.publish.mapping import ckan_licences, theme_groups
 from catalog.store import Store
 from portal.errors import PortalError
 from portal.local import PortalInfo, down, status, up

@@ -18,7 +18,8 @@ import pytest
 from pydantic import SecretStr
 
 from catalog import dcat
-from catalog.ckan_mapping import (
+from catalog.organisation import Organisation, load_organisation
+from catalog.publish.mapping import (
     HASH_EXTRA,
     PackageSkipped,
     extra,
@@ -30,8 +31,7 @@ from catalog.ckan_mapping import (
     resource_id,
     tag_name,
 )
-from catalog.organisation import Organisation, load_organisation
-from catalog.publish_plan import (
+from catalog.publish.plan import (
     ApprovedVersion,
     EntryState,
     RemotePackage,

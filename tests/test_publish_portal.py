@@ -29,10 +29,10 @@ from ckanapi import RemoteCKAN
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from catalog.ckan_mapping import HASH_EXTRA, ckan_licences, extra, package_name, theme_groups
 from catalog.inventory import Source, save_entry
 from catalog.models import Entry, FindingRow, Publication, Run
 from catalog.organisation import Organisation, load_organisation
+from catalog.publish.mapping import HASH_EXTRA, ckan_licences, extra, package_name, theme_groups
 from catalog.review import approve, reject
 from connectors.ckan import is_write
 from flows.services import Services

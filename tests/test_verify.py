@@ -13,11 +13,11 @@ from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from sqlalchemy import select
 
-from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE, package_of
 from catalog.dcat import build_catalog
 from catalog.inventory import Source, save_entry, start_run
 from catalog.models import Entry, FindingRow
-from catalog.publish_plan import PlannedAction
+from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE, package_of
+from catalog.publish.plan import PlannedAction
 from flows.services import Services
 from flows.settings import Settings
 from flows.steps_publish import _record
@@ -144,7 +144,7 @@ def test_a_dataset_gone_from_the_portal_is_reported_missing(services: Services) 
 
 
 def test_only_what_is_meant_to_be_on_the_portal_is_verified() -> None:
-    from catalog.publish_plan import PublishPlan
+    from catalog.publish.plan import PublishPlan
 
     keep = PlannedAction("update", "M-KVR-00001", "m-kvr-00001", "changed", record={"x": 1}, package={"name": "x"})
     failed = PlannedAction("create", "M-KVR-00002", "m-kvr-00002", "new", record={"x": 1}, package={"name": "y"})

@@ -40,7 +40,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from catalog.ckan_mapping import (
+from catalog.findings import Finding, finding
+from catalog.organisation import Organisation
+from catalog.publish.mapping import (
     HASH_EXTRA,
     IDENTIFIER_EXTRA,
     PackageSkipped,
@@ -48,9 +50,7 @@ from catalog.ckan_mapping import (
     package_name,
     package_of,
 )
-from catalog.findings import Finding, finding
-from catalog.organisation import Organisation
-from catalog.publication import hard_blockers
+from catalog.publish.rules import hard_blockers
 
 Action = Literal["create", "update", "restore", "withdraw", "unchanged"]
 ACTIONS: tuple[Action, ...] = ("withdraw", "restore", "update", "create", "unchanged")
@@ -61,7 +61,7 @@ OPEN_STATES = frozenset({"new", "needs_changes", "ready"})
 # Hard rules that withdraw the last approved version of an entry changed since (not "open-errors": see above).
 _CONTENT_BLOCKERS_IGNORED = frozenset({"open-errors"})
 
-# Reasons (stable codes) of actions and skips besides the skip codes of catalog.dcat / catalog.ckan_mapping.
+# Reasons (stable codes) of actions and skips besides the skip codes of catalog.dcat / catalog.publish.mapping.
 REASON_NEW = "new"
 REASON_CHANGED = "changed"
 REASON_UNCHANGED = "unchanged"
@@ -272,7 +272,7 @@ def plan_publication(
     """Plan what to do on one portal: ``entries`` are the inventory's entries for it (one city's or all),
     ``remote`` the packages its search shows in ``organisations`` (the organisation names we publish
     to there; packages elsewhere are never ours); ``base_uri`` is the portal's address, under which the
-    packages carry the DCAT-AP.de export's IRIs (:func:`catalog.ckan_mapping.package_of`)."""
+    packages carry the DCAT-AP.de export's IRIs (:func:`catalog.publish.mapping.package_of`)."""
     owned = _owned(remote, set(organisations))
     plan = PublishPlan()
     seen: set[str] = set()
