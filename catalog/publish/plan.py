@@ -273,7 +273,37 @@ def plan_publication(
     ``remote`` the packages its search shows in ``organisations`` (the organisation names we publish
     to there; packages elsewhere are never ours); ``base_uri`` is the portal's address, under which the
     packages carry the DCAT-AP.de export's IRIs (:func:`catalog.publish.mapping.package_of`)."""
-    owned = _owned(remote, set(organisations))
+    owned = owned_packages(remote, set(organisations))
+    plan = plan_chunk(entries, owned, organisation, base_uri=base_uri)
+    plan.skipped.extend(not_in_inventory(owned))
+    return plan
+
+
+def owned_packages(remote: Iterable[RemotePackage], organisations: Collection[str]) -> dict[str, list[RemotePackage]]:
+    """Our packages (in our organisations, with an identifier extra) per identifier."""
+    return _owned(remote, organisations)
+
+
+def not_in_inventory(owned: Mapping[str, list[RemotePackage]]) -> list[Skip]:
+    """The packages of ours no entry claimed: reported, never touched."""
+    return [
+        Skip(identifier, REASON_NOT_IN_INVENTORY,
+             f"package {package.name} carries identifier {identifier}, which the inventory does not hold; left as it is")
+        for identifier, packages in sorted(owned.items()) for package in packages
+    ]
+
+
+def plan_chunk(
+    entries: Iterable[EntryState],
+    owned: dict[str, list[RemotePackage]],
+    organisation: Organisation,
+    *,
+    base_uri: str | None = None,
+) -> PublishPlan:
+    """Plan a chunk of entries against ``owned`` (our packages per identifier, see :func:`owned_packages`):
+    the packages of these entries are taken out of ``owned``, so that what is left when every chunk is
+    planned is :func:`not_in_inventory`. Actions in the plan's order: withdrawals, restores, updates,
+    creates, unchanged."""
     plan = PublishPlan()
     seen: set[str] = set()
     for entry in entries:
@@ -288,13 +318,6 @@ def plan_publication(
             ))
         active = current if current is not None and current.state == "active" else None
         plan.actions.extend(_plan_entry(entry, active, organisation, plan.skipped, base_uri))
-
-    for identifier, packages in sorted(owned.items()):
-        for package in packages:
-            plan.skipped.append(Skip(
-                identifier, REASON_NOT_IN_INVENTORY,
-                f"package {package.name} carries identifier {identifier}, which the inventory does not hold; left as it is",
-            ))
     order = {action: i for i, action in enumerate(ACTIONS)}
     plan.actions.sort(key=lambda a: (order[a.action], a.identifier, a.package_name))
     return plan

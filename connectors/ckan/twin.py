@@ -310,6 +310,14 @@ class CkanTwin:
 
     # -- for tests: what is there --------------------------------------------------------------------------
 
+    def sysadmin(self, action: str, **data: Any) -> Any:
+        """An action as the portal's own administrator would run it: past every fault, not counted."""
+        handler = self._actions.get(action)
+        if handler is None:
+            raise NotFound(f"Action name not known: {action}")
+        with self._lock:
+            return copy.deepcopy(handler(dict(data)))
+
     def packages(self, organisation: str | None = None, *, state: str | None = "active") -> list[dict[str, Any]]:
         """The packages (of one organisation, in one state), by name, as copies."""
         with self._lock:
