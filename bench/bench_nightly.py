@@ -55,8 +55,8 @@ def main() -> None:
     from pydantic import SecretStr
     from sqlalchemy import select
 
-    from catalog.ckan_mapping import ckan_licences, theme_groups
     from catalog.models import Entry
+    from catalog.publish.mapping import ckan_licences, theme_groups
     from catalog.review import ReviewError, approve
     from flows.services import Services
     from flows.settings import load_settings

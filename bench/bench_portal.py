@@ -35,7 +35,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "portal.json"))
     args = parser.parse_args()
 
-    from catalog.ckan_mapping import ckan_licences, theme_groups
+    from catalog.publish.mapping import ckan_licences, theme_groups
     from portal.ckan_site import default_venv, ensure_venv, solr_schema
     from portal.local import COMPONENTS, down, status, up
     from portal.processes import free_port, resident_mb

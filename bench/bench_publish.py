@@ -173,7 +173,7 @@ def _portal(args: argparse.Namespace) -> tuple[str, str, Path | None, bool]:
     url, token = os.environ.get("INVENTUR_CKAN_URL"), os.environ.get("INVENTUR_CKAN_TOKEN")
     if url and token:
         return url, token, None, False
-    from catalog.ckan_mapping import ckan_licences, theme_groups
+    from catalog.publish.mapping import ckan_licences, theme_groups
     from portal.local import up
     from portal.processes import free_port
 
@@ -204,11 +204,12 @@ def main() -> int:
 
     from catalog.inventory import Source, save_entry
     from catalog.organisation import load_organisation
-    from catalog.publish_plan import plan_publication
+    from catalog.publish.plan import plan_publication
+    from catalog.publish.states import read_entry_states
     from catalog.review import approve
     from flows.services import Services
     from flows.settings import Settings
-    from flows.steps_publish import publish, read_entry_states
+    from flows.steps_publish import publish
 
     url, token, portal_dir, remove_portal = _portal(args)
     work = Path(tempfile.mkdtemp(prefix="inventur-bench-publish-"))

@@ -433,7 +433,7 @@ class EntryAccess:
 
 def entry_access(entry: Mapping[str, Any]) -> EntryAccess:
     """The distributions and the data service of an entry: the one plan the DCAT-AP.de export and the CKAN
-    package mapping (:mod:`catalog.ckan_mapping`) both write, so that the portal's DCAT is the export's.
+    package mapping (:mod:`catalog.publish.mapping`) both write, so that the portal's DCAT is the export's.
 
     - One distribution per format (one without format when none is known), its access URL the entry's
       access URL (else landing page, else bulk download).

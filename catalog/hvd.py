@@ -39,7 +39,7 @@ from catalog.dcat import bulk_download_url, format_codes, service_endpoint, serv
 from catalog.findings import Finding, finding
 from catalog.normalise import EMAIL_PATTERN
 from catalog.organisation import Organisation
-from catalog.publication import PUBLIC
+from catalog.publish.rules import PUBLIC
 from catalog.vocabulary import vocabularies
 
 # requirement: (German, English) label, in the order the regulation lists them

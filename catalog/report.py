@@ -12,7 +12,7 @@ the same numbers and words. A figure is computed for one city (``city``) or the 
   the campaign model, :mod:`catalog.campaign`, which the campaign status reads too.
 - **Entries per theme**: current entries (not gone from their source); an entry with two themes counts
   for both; entries without a theme are counted as ``ohne Thema``.
-- **Publication**: an entry is *publishable* when no hard rule of :mod:`catalog.publication` blocks it,
+- **Publication**: an entry is *publishable* when no hard rule of :mod:`catalog.publish.rules` blocks it,
   the review did not reject or withdraw it, and the portal has something to link to (an access URL);
   publishable entries are split into published, approved, and those still waiting for a review
   decision. Entries that only lack the URL *wait for it* ("wartet auf URL"), approved or not. The
@@ -61,7 +61,7 @@ from catalog.models import (
     Run,
 )
 from catalog.organisation import Organisation
-from catalog.publication import BLOCKERS, hard_blockers, waiting_for
+from catalog.publish.rules import BLOCKERS, hard_blockers, waiting_for
 from catalog.quality import BAND_DE, BANDS, DIMENSIONS, INDICATORS, MAX_POINTS, band
 from catalog.vocabulary import vocabularies
 

@@ -14,7 +14,7 @@ A content change of an approved or published entry sets it back to ``new`` (see
 :func:`catalog.inventory.save_entry`), so it needs approval again. A rights clearance holds for the
 entry version it was given for; any change of content makes a new version and needs clearing again.
 
-The hard rules of :mod:`catalog.publication` are checked on every approval (and again when an entry is
+The hard rules of :mod:`catalog.publish.rules` are checked on every approval (and again when an entry is
 marked published); no decision overrides them. A refused action raises a :class:`ReviewError`
 subclass and writes nothing.
 """
@@ -34,7 +34,7 @@ from catalog.fields import BY_KEY, Kind
 from catalog.findings import SEVERITY_ORDER
 from catalog.inventory import entry_record
 from catalog.models import Entry, EntryVersion, FindingRow, ReviewDecision, utcnow
-from catalog.publication import BLOCKERS, WAITING, hard_blockers, waiting_for
+from catalog.publish.rules import BLOCKERS, WAITING, hard_blockers, waiting_for
 from catalog.vocabulary import vocabularies
 
 # The review states, in the order an entry usually passes them.
@@ -315,7 +315,7 @@ def rights_cleared(session: Session, entry: Entry) -> bool:
 
 
 def blockers_of(session: Session, entry: Entry) -> list[str]:
-    """The hard rules that block this entry now (codes of :data:`catalog.publication.BLOCKERS`)."""
+    """The hard rules that block this entry now (codes of :data:`catalog.publish.rules.BLOCKERS`)."""
     return hard_blockers(
         entry_record(entry), open_errors=open_error_count(session, entry), rights_cleared=rights_cleared(session, entry)
     )
@@ -325,7 +325,7 @@ def publication_facts(session: Session, entry_ids: Iterable[int] | None = None) 
     """Per entry id: (open error findings, third-party rights cleared for the current version).
 
     In bulk, for the publish step and the DCAT export, which pass both to
-    :func:`catalog.publication.is_publishable`. Entries with neither are left out: (0, False).
+    :func:`catalog.publish.rules.is_publishable`. Entries with neither are left out: (0, False).
     """
     ids = list(entry_ids) if entry_ids is not None else None
     errors_query = (
@@ -352,7 +352,7 @@ def catalog_records(session: Session, *, city: str | None = None, publishable_on
     """The current entries as export records with ``issued``/``modified``: only those approved and blocked
     by no hard rule (what the DCAT-AP.de catalog holds), or all of them."""
     from catalog.inventory import entry_record, iter_entries
-    from catalog.publication import is_publishable
+    from catalog.publish.rules import is_publishable
     from catalog.records import moment_text
 
     facts = publication_facts(session)

@@ -30,6 +30,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from catalog.errors import RemoteUnavailableError, UsageError
+from connectors.retry import Backoff, RetriesExhausted, retry
 
 USER_AGENT = "inventur-harvest/0.1 (open-data inventory of München, Augsburg and Nürnberg)"
 DEFAULT_ATTEMPTS = 3
@@ -91,20 +92,15 @@ def with_retries(
     ``deadline`` that passes meanwhile.
     """
     attempts = max(1, attempts)
-    last: BaseException | None = None
-    for attempt in range(1, attempts + 1):
-        if deadline is not None:
-            deadline.check()
-        try:
-            return call()
-        except retry_on as exc:
-            last = exc
-            if attempt < attempts:
-                pause = backoff * 2 ** (attempt - 1)
-                if deadline is not None and deadline.remaining() < pause:
-                    break
-                time.sleep(pause)
-    raise SourceUnavailable(f"{describe} did not answer after {attempts} attempts: {_short(last)}") from last
+    try:
+        return retry(
+            call, Backoff(attempts, backoff, max_backoff=float("inf")), retry_on=retry_on,
+            before_attempt=deadline.check if deadline is not None else None,
+            may_wait=(lambda pause: deadline.remaining() >= pause) if deadline is not None else None,
+        )
+    except RetriesExhausted as exc:
+        raise SourceUnavailable(
+            f"{describe} did not answer after {attempts} attempts: {_short(exc.last)}") from exc.last
 
 
 # -- a session with deadlines, size bounds and checked redirects ----------------------------------------

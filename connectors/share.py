@@ -21,7 +21,6 @@ import hashlib
 import logging
 import os
 import re
-import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from defusedxml import ElementTree as SafeElementTree
 from requests.auth import HTTPBasicAuth
 
 from catalog.errors import RemoteUnavailableError
+from connectors.retry import Backoff, RetriesExhausted, retry
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -619,9 +619,8 @@ class WebDavShare:
         stream: bool = False,
     ) -> requests.Response:
         """Send one request with timeout and bounded retries; return the response if its status is expected."""
-        failure = ""
-        last_status: int | None = None
-        for attempt in range(1, self.attempts + 1):
+
+        def once() -> requests.Response:
             try:
                 response = self._session.request(
                     method,
@@ -633,33 +632,37 @@ class WebDavShare:
                     allow_redirects=False,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                failure, last_status = _describe_connection_error(exc), None
-            else:
-                if response.status_code in expected:
-                    return response
-                response.close()
-                if response.status_code < 500:
-                    raise _status_error(method, url, action, response)
-                failure = f"{response.status_code} {response.reason}"
-                last_status = response.status_code
-            if attempt < self.attempts:
-                delay = self.backoff * 2 ** (attempt - 1)
-                log.warning(
-                    "WebDAV %s %s failed (%s), attempt %d of %d; retrying in %.2fs",
-                    method,
-                    url,
-                    failure,
-                    attempt,
-                    self.attempts,
-                    delay,
-                )
-                time.sleep(delay)
-        raise ShareError(
-            f"cannot {action}: WebDAV {method} {url} failed after {self.attempts} attempts ({failure}); "
-            "check that the server is reachable and running",
-            location=url,
-            status=last_status,
-        )
+                raise _Retryable(_describe_connection_error(exc), None) from exc
+            if response.status_code in expected:
+                return response
+            response.close()
+            if response.status_code < 500:
+                raise _status_error(method, url, action, response)
+            raise _Retryable(f"{response.status_code} {response.reason}", response.status_code)
+
+        def warn(attempt: int, failure: BaseException, delay: float) -> None:
+            log.warning(
+                "WebDAV %s %s failed (%s), attempt %d of %d; retrying in %.2fs",
+                method,
+                url,
+                failure,
+                attempt,
+                self.attempts,
+                delay,
+            )
+
+        try:
+            return retry(once, Backoff(self.attempts, self.backoff, max_backoff=float("inf")),
+                         retry_on=(_Retryable,), on_retry=warn)
+        except RetriesExhausted as exc:
+            last = exc.last
+            status = last.status if isinstance(last, _Retryable) else None
+            raise ShareError(
+                f"cannot {action}: WebDAV {method} {url} failed after {self.attempts} attempts ({last}); "
+                "check that the server is reachable and running",
+                location=url,
+                status=status,
+            ) from None
 
     def _propfind(self, url: str) -> list[_DavEntry] | None:
         """Members of the collection at `url` (PROPFIND depth 1), or None if it does not exist."""
@@ -712,6 +715,14 @@ class WebDavShare:
             self._session.request("DELETE", url, timeout=self.timeout, allow_redirects=False).close()
         except requests.RequestException as exc:
             log.warning("could not remove temporary upload %s: %s", url, _describe_connection_error(exc))
+
+
+class _Retryable(Exception):
+    """A WebDAV failure worth another attempt (no connection, a timeout, a 5xx answer)."""
+
+    def __init__(self, failure: str, status: int | None) -> None:
+        super().__init__(failure)
+        self.status = status
 
 
 def _describe_connection_error(exc: requests.RequestException) -> str:

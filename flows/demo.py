@@ -69,7 +69,7 @@ def portal_for_demo(settings: Settings, progress: Callable[[str], None]) -> Sett
     state = status(settings.portal_folder)
     if state["ckan"]["status"] != "running":
         return None
-    from catalog.ckan_mapping import ckan_licences, theme_groups
+    from catalog.publish.mapping import ckan_licences, theme_groups
 
     venv = os.environ.get("INVENTUR_CKAN_VENV")  # as `inventur portal up` chose it: not switched to another
     try:  # idempotent: a running portal answers at once with its URL and token

@@ -279,7 +279,7 @@ def export_catalog(
     from catalog.review import catalog_records
 
     organisation = services.organisation
-    from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
+    from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
 
     base = base_uri or services.settings.ckan_url or "http://localhost"
     name = organisation.city(city).name if city else "München, Augsburg und Nürnberg"

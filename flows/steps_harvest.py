@@ -149,7 +149,7 @@ def run_ckan(
     """Harvest a CKAN portal (one organisation, or all): incrementally from the last run's high-water mark
     unless ``full``; the portal's complete id list then tells what is gone."""
     from catalog.harvest import Harvest, HarvestTarget, previous_high_water
-    from connectors.ckan_source import CkanSource, package_record
+    from connectors.ckan.source import CkanSource, package_record
 
     settings = services.settings
     organisation = services.organisation

@@ -371,7 +371,7 @@ def _ensure_groups(
 def _dcat_settings(layout: Layout, dcatde: bool) -> dict[str, str]:
     """CKAN's settings for the DCAT endpoints and German visitors: plugins, RDF profiles, locale, the
     catalog node (title, description, publisher, language), and the format labels file."""
-    from catalog.ckan_mapping import format_labels, portal_settings
+    from catalog.publish.mapping import format_labels, portal_settings
 
     labels = layout.base / "ckan" / "format-labels.json"
     text = json.dumps(format_labels(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from catalog.ckan_mapping import ckan_licences, theme_groups
+from catalog.publish.mapping import ckan_licences, theme_groups
 from catalog.store import Store
 from flows.services import Services
 from flows.settings import Settings

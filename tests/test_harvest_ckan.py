@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from catalog.inventory import Source, save_entry
 from catalog.models import Entry, EntryVersion, FindingRow
 from catalog.organisation import load_organisation
-from connectors.ckan_source import CkanSource, canonical_url, package_record, solr_time
+from connectors.ckan.source import CkanSource, canonical_url, package_record, solr_time
 from connectors.harvest_http import SourceInvalid, SourceUnavailable
 from flows.services import Services
 from flows.steps_harvest import harvest_ckan, run_ckan

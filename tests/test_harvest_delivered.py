@@ -30,7 +30,7 @@ from catalog.harvest import HarvestedRecord, HarvestTarget, harvest_records
 from catalog.models import Entry, EntryKey, EntryVersion, FindingRow
 from catalog.organisation import load_organisation
 from catalog.reading import email_in_iri, format_of_url, identity_key
-from connectors.ckan_source import package_record, search_results
+from connectors.ckan.source import package_record, search_results
 from connectors.dcat_source import dataset_records, parse_page
 from flows.services import Services
 from flows.steps_harvest import report_markdown, run_ckan, run_dcat

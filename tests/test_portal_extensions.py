@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog.ckan_mapping import format_labels, organisation_title, portal_settings, theme_groups
 from catalog.organisation import Department, load_organisation
+from catalog.publish.mapping import format_labels, organisation_title, portal_settings, theme_groups
 from flows.settings import Settings
 from portal.errors import PortalError
 from portal.extensions import (

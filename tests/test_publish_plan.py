@@ -18,7 +18,9 @@ import pytest
 from pydantic import SecretStr
 
 from catalog import dcat
-from catalog.ckan_mapping import (
+from catalog.organisation import Organisation, load_organisation
+from catalog.publish.apply import with_remote_ids
+from catalog.publish.mapping import (
     HASH_EXTRA,
     PackageSkipped,
     extra,
@@ -30,8 +32,7 @@ from catalog.ckan_mapping import (
     resource_id,
     tag_name,
 )
-from catalog.organisation import Organisation, load_organisation
-from catalog.publish_plan import (
+from catalog.publish.plan import (
     ApprovedVersion,
     EntryState,
     RemotePackage,
@@ -42,7 +43,7 @@ from catalog.publish_plan import (
 )
 from connectors.ckan import CkanUnavailable, RemoteCkanPortal, flatten_errors, is_write
 from flows.settings import Settings
-from flows.steps_publish import PublishConfigError, _with_remote_ids, portal_targets
+from flows.steps_publish import PublishConfigError, portal_targets
 
 ORG = load_organisation()
 EU = "http://publications.europa.eu/resource/authority/"
@@ -402,7 +403,7 @@ def test_update_writes_the_stable_resource_ids() -> None:
     package = package_of(record(1), ORG)
     remote = remote_of(record(1), resources=(RemoteResource("r-wms", "WMS_SRVC", "x"),
                                              RemoteResource("r-old", "PDF", "x")))
-    written = _with_remote_ids(package, remote)
+    written = with_remote_ids(package, remote)
     assert written["id"] == "id-A-STAT-00001"
     # the ids follow from identifier and format: the same on every update, never guessed anew by CKAN
     assert [r["id"] for r in written["resources"]] == [resource_id("A-STAT-00001", "CSV"),

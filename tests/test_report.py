@@ -35,7 +35,7 @@ from catalog.findings import finding
 from catalog.inventory import Source, add_findings, close_findings, save_entry
 from catalog.models import Campaign, Delivery, Entry, ReceivedFile
 from catalog.organisation import load_organisation
-from catalog.publication import hard_blockers
+from catalog.publish.rules import hard_blockers
 from catalog.report import (
     MISSING,
     PRESENT,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from catalog.findings import finding
 from catalog.inventory import add_findings
 from catalog.models import Entry, ReviewDecision, utcnow
-from catalog.publication import BLOCKERS
+from catalog.publish.rules import BLOCKERS
 from catalog.review import (
     ApprovalRefused,
     InvalidInput,
@@ -307,7 +307,7 @@ def test_approved_without_access_url_waits_and_says_so(cli_env: dict[str, str]) 
     one; `review list` and `review show` say so too. An entry a hard rule blocks waits for nothing."""
     from catalog.dcat import SKIP_NO_URL
     from catalog.localtime import local_text
-    from catalog.publication import WAITING
+    from catalog.publish.rules import WAITING
 
     assert SKIP_NO_URL in WAITING  # the export leaves such entries out under the same code
     store = Store.open(cli_env["INVENTUR_DATABASE_URL"])

@@ -1,4 +1,4 @@
-"""The verify step (flows/steps_verify.py) against a portal stand-in that serves DCAT graphs made here:
+"""The verify step (catalog/publish/verify.py) against a portal stand-in that serves DCAT graphs made here:
 every page read, a dataset the pages miss fetched on its own, problems stored as findings on the entries and
 replaced by the next verification. The real portal: tests/test_portal_dcat.py."""
 
@@ -13,15 +13,15 @@ from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from sqlalchemy import select
 
-from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE, package_of
 from catalog.dcat import build_catalog
 from catalog.inventory import Source, save_entry, start_run
 from catalog.models import Entry, FindingRow
-from catalog.publish_plan import PlannedAction
+from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE, package_of
+from catalog.publish.plan import PlannedAction
+from catalog.publish.states import export_record
+from catalog.publish.verify import expected_actions, verify_portal
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps_publish import _record
-from flows.steps_verify import expected_actions, verify_portal
 from tests.factories import DCT, as_the_portal_writes
 from tests.factories import dcat_record as record
 
@@ -63,6 +63,13 @@ def services(tmp_path: Path) -> Iterator[Services]:
     made.close()
 
 
+def verify(services: Services, portal: Any, actions: list[PlannedAction], **options: Any) -> Any:
+    """The verification as the publish step wires it: the store, the organisation and the shapes of the settings."""
+    return verify_portal(services.store, services.organisation, portal, actions,
+                         profiles=services.settings.dcat_shape_profiles(), hvd_folder=services.settings.hvd_shapes_dir,
+                         **options)
+
+
 def actions_for(services: Services, numbers: list[int], **over: Any) -> list[PlannedAction]:
     actions = []
     with services.store.session() as session:
@@ -72,7 +79,7 @@ def actions_for(services: Services, numbers: list[int], **over: Any) -> list[Pla
                                organisation=services.organisation).entry
             entry.status = "published"
             session.flush()
-            rec = _record(entry)
+            rec = export_record(entry)
             actions.append(PlannedAction("unchanged", entry.identifier, entry.identifier.lower(), "unchanged",
                                          entry_id=entry.id, entry_version=entry.version, record=rec,
                                          package=package_of(rec, services.organisation, base_uri=BASE)))
@@ -110,7 +117,7 @@ def test_every_page_is_read_a_missed_dataset_fetched_and_problems_become_finding
 
     with services.store.session() as session:
         run = start_run(session, "publish").id
-    result = verify_portal(services, portal, actions, run_id=run, progress=lambda _m: None)
+    result = verify(services, portal, actions, run_id=run, progress=lambda _m: None)
 
     assert portal.pages_read == 2 and result.pages == 2 and portal.single == [ids[2].lower()]
     assert result.datasets == 3 and result.profiles == [] and not result.missing
@@ -123,14 +130,14 @@ def test_every_page_is_read_a_missed_dataset_fetched_and_problems_become_finding
 
     # repaired on the portal: the next verification closes the finding
     fixed: Any = StandInPortal(portal_graph(actions, services), per_page=10)
-    again = verify_portal(services, fixed, actions, run_id=run, progress=lambda _m: None)
+    again = verify(services, fixed, actions, run_id=run, progress=lambda _m: None)
     assert again.ok and again.pages == 1 and fixed.single == []
     assert open_findings(services) == []
 
     # an entry withdrawn from the portal keeps no finding about the portal's DCAT
-    verify_portal(services, StandInPortal(graph, hidden), actions, run_id=run, progress=lambda _m: None)
+    verify(services, StandInPortal(graph, hidden), actions, run_id=run, progress=lambda _m: None)
     assert open_findings(services) == [(ids[2], "portal-dcat-difference", "title")]
-    verify_portal(services, fixed, actions[:2], run_id=run, progress=lambda _m: None,
+    verify(services, fixed, actions[:2], run_id=run, progress=lambda _m: None,
                   withdrawn=[actions[2].entry_id or 0])
     assert open_findings(services) == []
 
@@ -138,14 +145,14 @@ def test_every_page_is_read_a_missed_dataset_fetched_and_problems_become_finding
 def test_a_dataset_gone_from_the_portal_is_reported_missing(services: Services) -> None:
     actions = actions_for(services, [1, 2])
     graph = portal_graph(actions[:1], services)
-    result = verify_portal(services, StandInPortal(graph), actions, run_id=None, progress=lambda _m: None)
+    result = verify(services, StandInPortal(graph), actions, run_id=None, progress=lambda _m: None)
     assert result.missing == [actions[1].identifier] and not result.ok
     assert open_findings(services) == []  # no run: nothing stored
     assert result.as_record()["missing"] == [actions[1].identifier]
 
 
 def test_only_what_is_meant_to_be_on_the_portal_is_verified() -> None:
-    from catalog.publish_plan import PublishPlan
+    from catalog.publish.plan import PublishPlan
 
     keep = PlannedAction("update", "M-KVR-00001", "m-kvr-00001", "changed", record={"x": 1}, package={"name": "x"})
     failed = PlannedAction("create", "M-KVR-00002", "m-kvr-00002", "new", record={"x": 1}, package={"name": "y"})
@@ -178,7 +185,7 @@ def test_a_value_rdflib_cannot_read_is_a_difference_not_a_traceback(services: Se
     # edited by hand to a day that does not exist
     text = text.replace(line, line.replace(modified.n3(), '"2024-02-30"^^<http://www.w3.org/2001/XMLSchema#date>'))
     with caplog.at_level("WARNING"):
-        result = verify_portal(services, TurtlePortal(text), actions, run_id=None, progress=lambda _m: None)
+        result = verify(services, TurtlePortal(text), actions, run_id=None, progress=lambda _m: None)
     [check] = result.entries
     assert [(d.property, d.found) for d in check.real_differences] == [("dct:modified", ('"2024-02-30"^^xsd:date',))]
     assert "Traceback" not in caplog.text and "Failed to convert" not in caplog.text
@@ -190,7 +197,7 @@ def test_the_catalog_nodes_texts_are_shown_its_violations_counted(services: Serv
     catalog = next(iter(graph.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
                                        URIRef("http://www.w3.org/ns/dcat#Catalog"))))
     graph.set((catalog, DCT.title, RdfLiteral("Offene Daten Augsburg")))  # a city's own portal, its own title
-    result = verify_portal(services, StandInPortal(graph), actions, run_id=None, progress=lambda _m: None)
+    result = verify(services, StandInPortal(graph), actions, run_id=None, progress=lambda _m: None)
     assert result.ok and result.catalog == []
     assert len(result.catalog_differences) == 1 and "Offene Daten Augsburg" in result.catalog_differences[0]
 
@@ -210,7 +217,7 @@ def test_high_value_datasets_are_checked_with_the_hvd_shapes(tmp_path: Path) -> 
                           api_documentation="https://api.muenchen.de/parken/v1/openapi.json")
         actions = hvd + actions_for(services, [2])
         graph = portal_graph(actions, services)
-        result = verify_portal(services, StandInPortal(graph, per_page=10), actions, run_id=None,
+        result = verify(services, StandInPortal(graph, per_page=10), actions, run_id=None,
                                progress=lambda _m: None)
         assert result.profiles == ["hvd"] and result.ok, result.as_record()
 
@@ -219,7 +226,7 @@ def test_high_value_datasets_are_checked_with_the_hvd_shapes(tmp_path: Path) -> 
         graph.remove((graph.value(service, DCAT.contactPoint), RDF.type, VCARD.Kind))
         with services.store.session() as session:
             run = start_run(session, "publish").id
-        result = verify_portal(services, StandInPortal(graph, per_page=10), actions, run_id=run,
+        result = verify(services, StandInPortal(graph, per_page=10), actions, run_id=run,
                                progress=lambda _m: None)
         assert result.violations == {"hvd": 1} and [c.identifier for c in result.entries] == [hvd[0].identifier]
         # the HVD shapes' violation, and the difference from the export (which types it so)

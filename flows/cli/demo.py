@@ -28,7 +28,7 @@ def demo(app: App, workdir: Path | None, seed: int) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from catalog.publication import WAITING
+    from catalog.publish.rules import WAITING
     from flows.demo import DEMO_REVIEWER, demo_settings, portal_for_demo, publish_phase, run_demo
 
     workdir = (workdir or Path(tempfile.mkdtemp(prefix="inventur-demo-"))).resolve()

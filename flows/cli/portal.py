@@ -31,7 +31,7 @@ def portal_up(app: App, port: int | None) -> None:
     """Bring the portal up (idempotent) and print `export INVENTUR_CKAN_URL=...` and
     `export INVENTUR_CKAN_TOKEN=...`, so that `eval "$(inventur portal up)"` sets both for the shell and
     the programs it starts."""
-    from catalog.ckan_mapping import ckan_licences, theme_groups
+    from catalog.publish.mapping import ckan_licences, theme_groups
     from portal.errors import MissingSystemPackagesError
     from portal.local import up
 

@@ -1,4 +1,4 @@
-"""``inventur publish``: the approved inventory onto the CKAN portal(s) (see flows/steps_publish.py)."""
+"""``inventur publish``: the approved inventory onto the CKAN portal(s) (see catalog/publish/)."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ def _details_record(details: Any) -> dict[str, Any]:
 def _print_details(app: App, details: Any) -> None:
     from catalog.fields import FIELDS
     from catalog.localtime import local_text
-    from catalog.publication import WAITING
+    from catalog.publish.rules import WAITING
     from catalog.review import DECISION_LABELS, blocker_text, shown_value, state_label
 
     item = details.item

@@ -9,7 +9,7 @@ import secrets
 import string
 from typing import Any
 
-from catalog.ckan_mapping import ckan_licences, theme_groups
+from catalog.publish.mapping import ckan_licences, theme_groups
 
 # the real lists the local portal is brought up with (the dcat-ap.de licences, one group per EU theme)
 LICENSES: list[dict[str, Any]] = ckan_licences()

@@ -21,9 +21,9 @@ import yaml
 from ckanapi import RemoteCKAN
 from pydantic import SecretStr
 
-from catalog.ckan_mapping import organisation_name, package_name
 from catalog.inventory import Source, save_entry
 from catalog.organisation import load_organisation
+from catalog.publish.mapping import organisation_name, package_name
 from catalog.review import approve, reject
 from flows.services import Services
 from flows.settings import Settings

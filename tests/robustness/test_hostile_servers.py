@@ -23,7 +23,7 @@ from sqlalchemy import select
 from catalog.models import Entry, FindingRow
 from catalog.organisation import load_organisation
 from catalog.store import Store
-from connectors.ckan_source import CkanSource
+from connectors.ckan.source import CkanSource
 from connectors.dcat_source import DcatSource
 from connectors.harvest_http import (
     Deadline,

@@ -5,8 +5,8 @@ one request per dataset), optionally of one organisation and only those modified
 mark. Paging is by ``metadata_modified`` (keyset: each page starts where the last one ended), so a
 package changed while the harvest runs moves to a later page instead of pushing another one out of
 sight, as offset paging would. :meth:`CkanSource.package_ids` lists every package id cheaply (``fl``),
-which tells an incremental harvest what is gone. Requests go through
-:class:`connectors.harvest_http.BoundedSession` (a deadline per request and for the harvest, a bound on
+which tells an incremental harvest what is gone. Requests go through the one CKAN client
+(:class:`connectors.ckan.client.CkanClient`) over :class:`connectors.harvest_http.BoundedSession` (a deadline per request and for the harvest, a bound on
 the answer's size, gzip included, checked redirects); a portal that answers a full page of packages
 already read, or more pages than its count allows, is stopped as a page loop.
 
@@ -31,8 +31,6 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-import requests
-from ckanapi import RemoteCKAN
 from ckanapi.errors import CKANAPIError, NotAuthorized, ServerIncompatibleError
 
 from catalog.harvest import HarvestedRecord, inventur_identifier, machine_date
@@ -49,10 +47,10 @@ from catalog.reading import (
     themes,
 )
 from catalog.vocabulary import older_categories, vocabularies
+from connectors.ckan.client import CkanClient, CkanNoAnswer
 from connectors.harvest_http import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
-    USER_AGENT,
     BoundedSession,
     Deadline,
     HttpLimits,
@@ -60,7 +58,6 @@ from connectors.harvest_http import (
     SourceUnavailable,
     SourceUnreadable,
     Transient,
-    with_retries,
 )
 
 MAX_ROWS = 1000  # CKAN's default ceiling of ``rows`` (ckan.search.rows_max)
@@ -90,7 +87,8 @@ def solr_time(value: str) -> str:
 
 
 class CkanSource:
-    """One CKAN portal, read through its action API with a timeout on every call and bounded retries."""
+    """One CKAN portal as a harvest source, read through the one CKAN client (:class:`CkanClient`) over a
+    :class:`BoundedSession`: a timeout on every call, bounded retries, a deadline over the harvest."""
 
     def __init__(
         self,
@@ -111,13 +109,22 @@ class CkanSource:
         self.attempts = attempts
         self.backoff = backoff
         self.page_size = max(1, min(page_size, MAX_ROWS))
-        self.requests = 0
         self.deadline = deadline
-        session = BoundedSession(limits or HttpLimits(timeout=timeout), harvest=deadline)
-        self._remote = RemoteCKAN(self.url, apikey=token, user_agent=USER_AGENT, get_only=True, session=session)
+        bounds = limits or HttpLimits(timeout=timeout)
+        self._client = CkanClient(
+            self.url, token, timeout=timeout, attempts=attempts, backoff=backoff, max_backoff=float("inf"),
+            session=lambda: BoundedSession(bounds, harvest=deadline), get_only=True, transient=(Transient,),
+            before_attempt=deadline.check if deadline is not None else None,
+            may_wait=(lambda pause: deadline.remaining() >= pause) if deadline is not None else None,
+        )
+
+    @property
+    def requests(self) -> int:
+        """Requests sent so far (retries included)."""
+        return self._client.sent
 
     def close(self) -> None:
-        self._remote.close()
+        self._client.close()
 
     def __enter__(self) -> CkanSource:
         return self
@@ -126,23 +133,18 @@ class CkanSource:
         self.close()
 
     def _call(self, action: str, **data: Any) -> Any:
-        def once() -> Any:
-            self.requests += 1
-            try:
-                return self._remote.call_action(action, data, requests_kwargs={"timeout": self.timeout})
-            except NotAuthorized as exc:
-                raise SourceUnavailable(f"{self.url}: not authorised to call {action}") from exc
-            except ServerIncompatibleError as exc:
-                raise SourceUnavailable(f"{self.url} is not a CKAN action API: {exc}") from exc
-            except CKANAPIError as exc:
-                if type(exc) is CKANAPIError:  # no JSON answer: a proxy error page, a restart, not a CKAN
-                    raise Transient(f"no CKAN answer from {action}: {str(exc)[:200]}") from exc
-                raise SourceUnavailable(f"{self.url}: {action} failed: {exc}") from exc
-
-        return with_retries(
-            once, describe=f"the CKAN portal {self.url}", attempts=self.attempts, backoff=self.backoff,
-            retry_on=(requests.ConnectionError, requests.Timeout, Transient), deadline=self.deadline,
-        )
+        try:
+            return self._client.call(action, data)
+        except CkanNoAnswer as exc:
+            raise SourceUnavailable(
+                f"the CKAN portal {self.url} did not answer after {exc.attempts} attempts: {str(exc.last)[:300]}"
+            ) from exc.last
+        except NotAuthorized as exc:
+            raise SourceUnavailable(f"{self.url}: not authorised to call {action}") from exc
+        except ServerIncompatibleError as exc:
+            raise SourceUnavailable(f"{self.url} is not a CKAN action API: {exc}") from exc
+        except CKANAPIError as exc:
+            raise SourceUnavailable(f"{self.url}: {action} failed: {exc}") from exc
 
     def _search(self, filters: list[str], *, since: str | None, fl: str | None) -> Iterator[list[dict[str, Any]]]:
         """Pages of ``package_search`` results by ``metadata_modified`` (keyset), from ``since`` on."""

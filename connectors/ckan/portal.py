@@ -1,164 +1,39 @@
-"""A CKAN portal through its action API: read the packages of our organisations in pages, write packages
-and organisations.
+"""A CKAN portal for publishing (:class:`catalog.publish.portal.CkanPortal`) on the one CKAN client.
 
-:class:`CkanPortal` is the small interface the publish step needs; :class:`RemoteCkanPortal` is the real
-one, on ``ckanapi.RemoteCKAN``. Every call has a timeout (ckanapi has none by default) and a User-Agent;
-connection errors and 5xx answers are retried a bounded number of times with exponential backoff, 4xx
-answers never (asking again changes nothing). A refusal of CKAN (``ValidationError``: its field errors,
-403, 404) is returned as a :class:`WriteResult`, for the caller to turn into findings; only a portal that
-cannot be reached or read raises (:class:`CkanUnavailable`). Every request sent is counted per action,
-so that a caller (and a test) can tell how many writes went over the wire.
-
-Thread-safe: each thread gets its own ``RemoteCKAN`` and HTTP session, the counters are shared.
+:class:`RemoteCkanPortal` reads the packages of our organisations in pages and writes packages and
+organisations through :class:`connectors.ckan.client.CkanClient` (timeout, User-Agent, bounded retries
+on connection errors and 5xx, never on 4xx). A refusal of CKAN (``ValidationError``: its field errors,
+403, 404, a 5xx after the retries) is returned as a :class:`WriteResult`, for the caller to turn into
+findings; only a portal that cannot be reached or read raises (:class:`CkanUnavailable`). Every request
+sent is counted per action (``writes``, ``reads``). :func:`twin_portal` is the same class on the
+in-memory twin (:mod:`connectors.ckan.twin`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
-from ckanapi import RemoteCKAN
 from ckanapi.errors import CKANAPIError, NotAuthorized, NotFound, ValidationError
 from rdflib import Graph, Namespace
 
-from catalog.errors import RemoteUnavailableError
+from catalog.publish.portal import CkanUnavailable, WriteResult, is_write
+from connectors.ckan.client import SEARCH_ROWS_MAX, CkanClient, CkanNoAnswer, CkanServerError, user_agent
+from connectors.retry import RetriesExhausted, retry
 
-# Actions that only read; every other action counts as a write.
-_READ_SUFFIXES = ("_show", "_list", "_search", "_autocomplete")
-SEARCH_ROWS_MAX = 1000  # CKAN's ckan.search.rows_max default
+if TYPE_CHECKING:
+    from connectors.ckan.twin import CkanTwin
+
+__all__ = ["SEARCH_ROWS_MAX", "CkanUnavailable", "RemoteCkanPortal", "WriteResult", "flatten_errors", "is_write",
+           "twin_portal", "user_agent"]
+
 MAX_CATALOG_PAGES = 10_000  # pages of /catalog.ttl read at most (100 datasets each)
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 _ORGANISATIONS_PER_QUERY = 100  # organisation names per package_search filter (Solr's boolean clause limit is 1024)
-
-
-def user_agent() -> str:
-    """The User-Agent of our calls: the project and its version, so a portal's operators know who asks."""
-    try:
-        from importlib.metadata import version
-
-        release = version("inventur")
-    except Exception:  # not installed as a distribution (e.g. run from a checkout)
-        release = "dev"
-    return f"inventur/{release} (open-data inventory of München, Augsburg, Nürnberg; CKAN publisher)"
-
-
-def is_write(action: str) -> bool:
-    """Whether a CKAN action changes the portal (everything but ``*_show``, ``*_list``, ``*_search``)."""
-    return not action.endswith(_READ_SUFFIXES)
-
-
-class CkanUnavailable(RemoteUnavailableError):
-    """The portal cannot be reached or read (no answer after the retries, server errors, access refused):
-    the publish run cannot go on. ``url`` is the portal's address."""
-
-    def __init__(self, url: str, message: str) -> None:
-        super().__init__(f"CKAN at {url}: {message}")
-        self.url = url
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """What a write did. ``ok`` with CKAN's answer in ``package`` (or ``data``); otherwise ``status`` (HTTP),
-    ``field_errors`` (CKAN's validation errors: field path -> messages), ``not_found``, ``error`` (text)."""
-
-    ok: bool
-    data: dict[str, Any] | None = None
-    status: int = 200
-    field_errors: dict[str, list[str]] = field(default_factory=dict)
-    not_found: bool = False
-    error: str | None = None
-
-    @property
-    def server_error(self) -> bool:
-        """CKAN answered with a 5xx even after the retries."""
-        return self.status >= 500
-
-    @property
-    def package(self) -> dict[str, Any] | None:
-        """CKAN's answer to a package write (the package as stored)."""
-        return self.data
-
-
-class CkanPortal(Protocol):
-    """What publishing needs of a CKAN portal."""
-
-    url: str
-
-    @property
-    def writes(self) -> int:
-        """Write requests sent so far (retries included)."""
-        ...
-
-    def organisation_names(self) -> set[str]:
-        """The names of the portal's active organisations."""
-        ...
-
-    def ensure_organisations(self, wanted: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-        """Create the organisations of ``wanted`` that do not exist; returns an error text per name that failed."""
-        ...
-
-    def iter_packages(self, organisations: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """Every active package (private ones included) of these organisations, read in pages."""
-        ...
-
-    def show_package(self, name_or_id: str) -> dict[str, Any] | None:
-        """One package, also a withdrawn one; None when there is none."""
-        ...
-
-    def create_package(self, package: Mapping[str, Any]) -> WriteResult:
-        """``package_create``."""
-        ...
-
-    def update_package(self, package: Mapping[str, Any]) -> WriteResult:
-        """``package_update`` (the whole package; ``id`` names it)."""
-        ...
-
-    def delete_package(self, name_or_id: str) -> WriteResult:
-        """``package_delete``: a soft delete that CKAN can undo."""
-        ...
-
-    def catalog_pages(self) -> Iterator[Graph]:
-        """Every page of the portal's DCAT catalog (``/catalog.ttl``, Hydra paging), as GovData reads it."""
-        ...
-
-    def dataset_dcat(self, name: str) -> Graph | None:
-        """One dataset's DCAT (``/dataset/<name>.ttl``); None when the portal has no such dataset."""
-        ...
-
-    def close(self) -> None:
-        """Release connections."""
-        ...
-
-
-class _ServerError(Exception):
-    """A 5xx answer (retried; CKAN's error text in the message)."""
-
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"HTTP {status}: {body[:300]}")
-        self.status = status
-
-
-class _RemoteCKAN(RemoteCKAN):
-    """ckanapi's client that counts every request it sends and raises on 5xx before ckanapi reads the body."""
-
-    def __init__(self, address: str, apikey: str | None, agent: str, count: Callable[[str], None]) -> None:
-        super().__init__(address, apikey=apikey, user_agent=agent, session=requests.Session())
-        self._count = count
-
-    def _request_fn(self, url: str, data: Any, headers: Any, files: Any, requests_kwargs: Any) -> tuple[int, str]:
-        self._count(url.rstrip("/").rsplit("/", 1)[-1])
-        response = self.session.post(url, data=data, headers=headers, files=files, allow_redirects=False,
-                                     **requests_kwargs)
-        if response.status_code >= 500:
-            raise _ServerError(response.status_code, response.text)
-        return response.status_code, response.text
 
 
 def flatten_errors(error_dict: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -183,11 +58,12 @@ def flatten_errors(error_dict: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 class RemoteCkanPortal:
-    """A real CKAN portal (:class:`CkanPortal`) through ``ckanapi.RemoteCKAN``.
+    """A CKAN portal (:class:`~catalog.publish.portal.CkanPortal`) through :class:`CkanClient`.
 
     ``timeout`` bounds every request; ``retries`` is how often a connection error or a 5xx answer is
     retried (waiting ``backoff``, then twice as long each time, at most ``max_backoff`` seconds);
-    ``concurrency`` is how many organisations :meth:`ensure_organisations` creates at once.
+    ``concurrency`` is how many organisations :meth:`ensure_organisations` creates at once. ``api``
+    replaces the portal on the wire by another action API (the twin: see :func:`twin_portal`).
     """
 
     def __init__(
@@ -201,72 +77,53 @@ class RemoteCkanPortal:
         max_backoff: float = 8.0,
         agent: str | None = None,
         concurrency: int = 1,
+        api: Any = None,
     ) -> None:
         self.url = url.rstrip("/")
-        self._token = token
+        self.client = CkanClient(self.url, token, timeout=timeout, attempts=retries + 1, backoff=backoff,
+                                 max_backoff=max_backoff, agent=agent, api=api)
         self.timeout = timeout
         self.retries = retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.agent = agent or user_agent()
+        self.agent = self.client.agent
         self.concurrency = max(1, concurrency)
-        self.calls: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self._clients: list[_RemoteCKAN] = []
         self._organisations: set[str] | None = None
         self._organisation_texts: dict[str, tuple[str, str]] = {}
 
     # -- the wire ------------------------------------------------------------------------------------
 
-    def _count(self, action: str) -> None:
-        with self._lock:
-            self.calls[action] += 1
+    @property
+    def calls(self) -> Counter[str]:
+        """Requests sent per action (retries included)."""
+        return self.client.calls
 
     @property
     def writes(self) -> int:
         """Write requests sent so far (retries included)."""
-        with self._lock:
-            return sum(n for action, n in self.calls.items() if is_write(action))
+        return self.client.writes
 
     @property
     def reads(self) -> int:
         """Read requests sent so far (retries included)."""
-        with self._lock:
-            return sum(n for action, n in self.calls.items() if not is_write(action))
-
-    def _client(self) -> _RemoteCKAN:
-        client: _RemoteCKAN | None = getattr(self._local, "client", None)
-        if client is None:
-            client = _RemoteCKAN(self.url, self._token, self.agent, self._count)
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
-        return client
+        return self.client.reads
 
     def _call(self, action: str, data: Mapping[str, Any]) -> Any:
-        """One action with retries on connection errors and 5xx; raises ckanapi's errors for 4xx answers,
-        :class:`CkanUnavailable` when the portal does not answer, :class:`_ServerError` after the last 5xx."""
-        last: Exception | None = None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
-            try:
-                return self._client().call_action(action, dict(data), requests_kwargs={"timeout": self.timeout})
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = exc
-            except _ServerError as exc:
-                last = exc
-        if isinstance(last, _ServerError):
-            raise last
-        raise CkanUnavailable(self.url, f"no answer to {action} after {self.retries + 1} attempts ({last})")
+        """One action with the client's retries; raises ckanapi's errors for 4xx answers,
+        :class:`CkanUnavailable` when the portal does not answer, :class:`CkanNoAnswer` after the last 5xx."""
+        try:
+            return self.client.call(action, data)
+        except CkanNoAnswer as exc:
+            if exc.status is not None:
+                raise
+            if isinstance(exc.last.__cause__, CKANAPIError):  # answered, but not as CKAN: CKAN's refusal
+                raise exc.last.__cause__ from None
+            raise CkanUnavailable(self.url, str(exc)) from None
 
     def _read(self, action: str, data: Mapping[str, Any]) -> Any:
         """A read that must succeed: server errors and refusals make the portal unusable for this run."""
         try:
             return self._call(action, data)
-        except _ServerError as exc:
-            raise CkanUnavailable(self.url, f"{action} failed: {exc}") from None
+        except CkanNoAnswer as exc:
+            raise CkanUnavailable(self.url, f"{action} failed: {exc.last}") from None
         except NotAuthorized as exc:
             raise CkanUnavailable(self.url, f"{action} refused: the API token lacks the rights ({exc})") from None
         except CKANAPIError as exc:
@@ -283,8 +140,8 @@ class RemoteCkanPortal:
             return WriteResult(False, status=404, not_found=True, error=f"{action}: not found ({exc})")
         except NotAuthorized as exc:
             return WriteResult(False, status=403, error=f"{action}: not authorised ({exc})")
-        except _ServerError as exc:
-            return WriteResult(False, status=exc.status, error=f"{action}: {exc}")
+        except CkanNoAnswer as exc:
+            return WriteResult(False, status=exc.status or 500, error=f"{action}: {exc.last}")
         except CKANAPIError as exc:
             return WriteResult(False, status=400, error=f"{action}: {exc}")
         return WriteResult(True, data=answer if isinstance(answer, dict) else None)
@@ -359,7 +216,7 @@ class RemoteCkanPortal:
         """The name is taken: by our own deleted organisation (made active again) or one that exists already."""
         try:
             shown = self._call("organization_show", {"id": name, "include_datasets": False})
-        except (NotFound, NotAuthorized, _ServerError, CKANAPIError):
+        except (NotFound, NotAuthorized, CkanNoAnswer, CKANAPIError):
             return refused
         if shown.get("state") == "active":
             return WriteResult(True, data=shown)
@@ -370,22 +227,26 @@ class RemoteCkanPortal:
     def iter_packages(self, organisations: Sequence[str], *, rows: int = SEARCH_ROWS_MAX) -> Iterator[dict[str, Any]]:
         """Every active package of these organisations (private ones too): ``package_search`` in pages of
         ``rows`` (at most 1000), in name order so that the pages do not overlap."""
-        rows = max(1, min(rows, SEARCH_ROWS_MAX))
         names = sorted(set(organisations))
         for start in range(0, len(names), _ORGANISATIONS_PER_QUERY):
             chunk = names[start:start + _ORGANISATIONS_PER_QUERY]
             query = "organization:(" + " OR ".join(f'"{n}"' for n in chunk) + ")"
-            offset = 0
+            pages = self.client.search_pages(
+                {"q": "*:*", "fq": query, "sort": "name asc", "include_private": True}, rows=rows)
             while True:
-                page = self._read("package_search", {
-                    "q": "*:*", "fq": query, "rows": rows, "start": offset, "sort": "name asc",
-                    "include_private": True,
-                })
-                results = page.get("results") or []
-                yield from results
-                offset += len(results)
-                if not results or offset >= int(page.get("count") or 0):
+                try:
+                    page = next(pages)
+                except StopIteration:
                     break
+                except CkanNoAnswer as exc:
+                    raise CkanUnavailable(self.url, f"package_search failed: {exc.last}" if exc.status else str(exc)) \
+                        from None
+                except NotAuthorized as exc:
+                    raise CkanUnavailable(
+                        self.url, f"package_search refused: the API token lacks the rights ({exc})") from None
+                except CKANAPIError as exc:
+                    raise CkanUnavailable(self.url, f"package_search failed: {exc}") from None
+                yield from page.get("results") or []
 
     def show_package(self, name_or_id: str) -> dict[str, Any] | None:
         """One package, also a withdrawn one (a sysadmin sees those); None when there is none. A package
@@ -397,8 +258,8 @@ class RemoteCkanPortal:
             return None
         except NotAuthorized:
             return {"id": "", "name": name_or_id, "state": "unknown", "organization": None, "extras": []}
-        except _ServerError as exc:
-            raise CkanUnavailable(self.url, f"package_show failed: {exc}") from None
+        except CkanNoAnswer as exc:
+            raise CkanUnavailable(self.url, f"package_show failed: {exc.last}") from None
         except CKANAPIError as exc:
             raise CkanUnavailable(self.url, f"package_show failed: {exc}") from None
 
@@ -417,27 +278,29 @@ class RemoteCkanPortal:
     # -- the portal's DCAT (ckanext-dcat's endpoints) ----------------------------------------------------
 
     def _get(self, url: str) -> requests.Response | None:
-        """A GET with the retries of :meth:`_call`; None for 404; raises :class:`CkanUnavailable` otherwise."""
-        last: Exception | str | None = None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(min(self.backoff * 2 ** (attempt - 1), self.max_backoff))
-            self._count("dcat_show")  # a read
-            try:
-                response = self._client().session.get(url, timeout=self.timeout,
-                                                      headers={"User-Agent": self.agent, "Accept": "text/turtle"})
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = exc
-                continue
+        """A GET with the client's retries; None for 404; raises :class:`CkanUnavailable` otherwise."""
+        if self.client.in_memory:
+            raise CkanUnavailable(self.url, "an in-memory portal serves no DCAT")
+
+        def once() -> requests.Response | None:
+            self.client.count("dcat_show")  # a read
+            response = self.client.http().get(url, timeout=self.timeout,
+                                              headers={"User-Agent": self.agent, "Accept": "text/turtle"})
             if response.status_code == 404:
                 return None
             if response.status_code >= 500:
-                last = f"HTTP {response.status_code}"
-                continue
+                raise CkanServerError(response.status_code, "")
             if response.status_code != 200:
                 raise CkanUnavailable(self.url, f"GET {url} answered HTTP {response.status_code}")
             return response
-        raise CkanUnavailable(self.url, f"no answer to GET {url} after {self.retries + 1} attempts ({last})")
+
+        try:
+            return retry(once, self.client.policy,
+                         retry_on=(requests.ConnectionError, requests.Timeout, CkanServerError))
+        except RetriesExhausted as exc:
+            last = f"HTTP {exc.last.status}" if isinstance(exc.last, CkanServerError) else str(exc.last)
+            raise CkanUnavailable(
+                self.url, f"no answer to GET {url} after {self.client.attempts} attempts ({last})") from None
 
     def _turtle(self, url: str, response: requests.Response) -> Graph:
         graph = Graph()
@@ -470,8 +333,11 @@ class RemoteCkanPortal:
 
     def close(self) -> None:
         """Close the HTTP sessions of all threads."""
-        with self._lock:
-            clients, self._clients = self._clients, []
-        for client in clients:
-            client.close()
-        self._local = threading.local()
+        self.client.close()
+
+
+def twin_portal(twin: CkanTwin, *, retries: int = 3, concurrency: int = 1) -> RemoteCkanPortal:
+    """The publishing client on an in-memory CKAN: the same code, retries and counting as on a real portal,
+    without pauses between the retries."""
+    return RemoteCkanPortal(twin.url, twin.token, retries=retries, backoff=0.0, max_backoff=0.0,
+                            concurrency=concurrency, api=twin)

@@ -40,7 +40,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from catalog.ckan_mapping import (
+from catalog.findings import Finding, finding
+from catalog.organisation import Organisation
+from catalog.publish.mapping import (
     HASH_EXTRA,
     IDENTIFIER_EXTRA,
     PackageSkipped,
@@ -48,9 +50,7 @@ from catalog.ckan_mapping import (
     package_name,
     package_of,
 )
-from catalog.findings import Finding, finding
-from catalog.organisation import Organisation
-from catalog.publication import hard_blockers
+from catalog.publish.rules import hard_blockers
 
 Action = Literal["create", "update", "restore", "withdraw", "unchanged"]
 ACTIONS: tuple[Action, ...] = ("withdraw", "restore", "update", "create", "unchanged")
@@ -61,7 +61,7 @@ OPEN_STATES = frozenset({"new", "needs_changes", "ready"})
 # Hard rules that withdraw the last approved version of an entry changed since (not "open-errors": see above).
 _CONTENT_BLOCKERS_IGNORED = frozenset({"open-errors"})
 
-# Reasons (stable codes) of actions and skips besides the skip codes of catalog.dcat / catalog.ckan_mapping.
+# Reasons (stable codes) of actions and skips besides the skip codes of catalog.dcat / catalog.publish.mapping.
 REASON_NEW = "new"
 REASON_CHANGED = "changed"
 REASON_UNCHANGED = "unchanged"
@@ -272,8 +272,38 @@ def plan_publication(
     """Plan what to do on one portal: ``entries`` are the inventory's entries for it (one city's or all),
     ``remote`` the packages its search shows in ``organisations`` (the organisation names we publish
     to there; packages elsewhere are never ours); ``base_uri`` is the portal's address, under which the
-    packages carry the DCAT-AP.de export's IRIs (:func:`catalog.ckan_mapping.package_of`)."""
-    owned = _owned(remote, set(organisations))
+    packages carry the DCAT-AP.de export's IRIs (:func:`catalog.publish.mapping.package_of`)."""
+    owned = owned_packages(remote, set(organisations))
+    plan = plan_chunk(entries, owned, organisation, base_uri=base_uri)
+    plan.skipped.extend(not_in_inventory(owned))
+    return plan
+
+
+def owned_packages(remote: Iterable[RemotePackage], organisations: Collection[str]) -> dict[str, list[RemotePackage]]:
+    """Our packages (in our organisations, with an identifier extra) per identifier."""
+    return _owned(remote, organisations)
+
+
+def not_in_inventory(owned: Mapping[str, list[RemotePackage]]) -> list[Skip]:
+    """The packages of ours no entry claimed: reported, never touched."""
+    return [
+        Skip(identifier, REASON_NOT_IN_INVENTORY,
+             f"package {package.name} carries identifier {identifier}, which the inventory does not hold; left as it is")
+        for identifier, packages in sorted(owned.items()) for package in packages
+    ]
+
+
+def plan_chunk(
+    entries: Iterable[EntryState],
+    owned: dict[str, list[RemotePackage]],
+    organisation: Organisation,
+    *,
+    base_uri: str | None = None,
+) -> PublishPlan:
+    """Plan a chunk of entries against ``owned`` (our packages per identifier, see :func:`owned_packages`):
+    the packages of these entries are taken out of ``owned``, so that what is left when every chunk is
+    planned is :func:`not_in_inventory`. Actions in the plan's order: withdrawals, restores, updates,
+    creates, unchanged."""
     plan = PublishPlan()
     seen: set[str] = set()
     for entry in entries:
@@ -288,13 +318,6 @@ def plan_publication(
             ))
         active = current if current is not None and current.state == "active" else None
         plan.actions.extend(_plan_entry(entry, active, organisation, plan.skipped, base_uri))
-
-    for identifier, packages in sorted(owned.items()):
-        for package in packages:
-            plan.skipped.append(Skip(
-                identifier, REASON_NOT_IN_INVENTORY,
-                f"package {package.name} carries identifier {identifier}, which the inventory does not hold; left as it is",
-            ))
     order = {action: i for i, action in enumerate(ACTIONS)}
     plan.actions.sort(key=lambda a: (order[a.action], a.identifier, a.package_name))
     return plan

@@ -1,4 +1,4 @@
-"""``inventur publish --verify``: read what GovData reads from the portal and hold it against what we publish.
+"""Verification (``inventur publish --verify``): read what GovData reads from the portal and hold it against what we publish.
 
 After a publish run (or in a dry run, for what is on the portal already) the portal's DCAT is read as
 GovData's harvester reads it, every page of ``/catalog.ttl``; a dataset the pages miss (they are ordered by
@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from flows.services import Services
 
 if TYPE_CHECKING:
     from catalog.dcat_compare import Verification
-    from catalog.publish_plan import PlannedAction, PublishPlan
-    from connectors.ckan import CkanPortal
+    from catalog.organisation import Organisation
+    from catalog.publish.plan import PlannedAction, PublishPlan
+    from catalog.publish.portal import CkanPortal
+    from catalog.store import Store
 
 Progress = Callable[[str], None]
 
@@ -35,18 +36,22 @@ def expected_actions(plan: PublishPlan, failed: set[tuple[str, str]]) -> list[Pl
 
 
 def verify_portal(
-    services: Services,
+    store: Store,
+    organisation: Organisation,
     portal: CkanPortal,
     actions: Sequence[PlannedAction],
     *,
+    profiles: Mapping[str, Path],
+    hvd_folder: Path | None,
     run_id: int | None,
     progress: Progress,
     withdrawn: Sequence[int] = (),
 ) -> Verification:
     """Verify the datasets of ``actions`` on ``portal``; findings are stored unless ``run_id`` is None (and
-    those of the ``withdrawn`` entries, no longer on the portal, closed).
+    those of the ``withdrawn`` entries, no longer on the portal, closed). ``profiles`` are the DCAT-AP.de
+    shapes by version, ``hvd_folder`` the DCAT-AP HVD shapes (None: not validated against them).
 
-    Raises :class:`connectors.ckan.CkanUnavailable` when the portal's DCAT cannot be read.
+    Raises :class:`catalog.publish.portal.CkanUnavailable` when the portal's DCAT cannot be read.
     """
     # rdflib logs a traceback for each literal it cannot convert (a date edited by hand to "2024-02-30");
     # such a value is reported as a difference and by the shapes, not as a traceback
@@ -54,16 +59,20 @@ def verify_portal(
     level = rdflib_term.level
     rdflib_term.setLevel(logging.ERROR)
     try:
-        return _verify(services, portal, actions, run_id=run_id, progress=progress, withdrawn=withdrawn)
+        return _verify(store, organisation, portal, actions, profiles=profiles, hvd_folder=hvd_folder,
+                       run_id=run_id, progress=progress, withdrawn=withdrawn)
     finally:
         rdflib_term.setLevel(level)
 
 
 def _verify(
-    services: Services,
+    store: Store,
+    organisation: Organisation,
     portal: CkanPortal,
     actions: Sequence[PlannedAction],
     *,
+    profiles: Mapping[str, Path],
+    hvd_folder: Path | None,
     run_id: int | None,
     progress: Progress,
     withdrawn: Sequence[int],
@@ -71,7 +80,6 @@ def _verify(
     from rdflib import Graph
     from rdflib.namespace import DCAT, RDF
 
-    from catalog.ckan_mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
     from catalog.dcat import DCATAP, build_catalog
     from catalog.dcat_compare import (
         Verification,
@@ -82,13 +90,14 @@ def _verify(
         part_of,
         without_paging,
     )
+    from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
     from catalog.shacl import ShaclReport, validate, validate_hvd
 
     started = time.perf_counter()
     result = Verification(portal=portal.url)
     records = [dict(a.record or {}) for a in actions]
     try:
-        export = build_catalog(records, services.organisation, base_uri=portal.url, catalog_title=CATALOG_TITLE,
+        export = build_catalog(records, organisation, base_uri=portal.url, catalog_title=CATALOG_TITLE,
                                catalog_description=CATALOG_DESCRIPTION, publisher_name=CATALOG_PUBLISHER)
     except ValueError as exc:
         result.problems.append(f"the DCAT-AP.de export of these entries cannot be built: {exc}")
@@ -110,7 +119,7 @@ def _verify(
     found = datasets_by_identifier(graph)
     graph = part_of(graph, [found[i] for i in expected if i in found])  # the portal's other datasets aside
     reports: list[ShaclReport] = []
-    for version, folder in sorted(services.settings.dcat_shape_profiles().items()):
+    for version, folder in sorted(profiles.items()):
         progress(f"{portal.url}: validating {len(graph)} triples with the DCAT-AP.de {version} shapes")
         try:
             reports.append(validate(graph, folder))
@@ -120,7 +129,6 @@ def _verify(
     if not result.profiles:
         progress(f"{portal.url}: no DCAT-AP.de shapes found (INVENTUR_SHAPES_DIR): the portal's DCAT is only "
                  "compared, not validated")
-    hvd_folder = services.settings.hvd_shapes_dir
     hvd = [node for node in datasets_by_identifier(graph).values() if (node, DCATAP.hvdCategory, None) in graph]
     if hvd_folder is not None and hvd:
         # the HVD shapes demand an HVD category of every dataset: they see only the High-Value Datasets
@@ -146,14 +154,14 @@ def _verify(
     for violation in catalog_violations(graph, reports):
         result.catalog.append(f"{violation.focus_node} {violation.path or ''}: {violation.message}")
     if run_id is not None:
-        _store_findings(services, actions, checks, portal.url, run_id, withdrawn)
+        _store_findings(store, actions, checks, portal.url, run_id, withdrawn)
     result.seconds = time.perf_counter() - started
     progress(f"{portal.url}: verified {result.datasets} datasets in {result.seconds:.1f} s: "
              + ("as published" if result.ok else f"{len(result.entries)} with problems"))
     return result
 
 
-def _store_findings(services: Services, actions: Sequence[PlannedAction], checks: dict[str, Any], portal: str,
+def _store_findings(store: Store, actions: Sequence[PlannedAction], checks: dict[str, Any], portal: str,
                     run_id: int, withdrawn: Sequence[int]) -> None:
     """Close the entries' earlier verify findings and store the new ones, in one transaction."""
     from catalog.dcat_compare import VERIFY_STAGE, verification_findings
@@ -161,7 +169,7 @@ def _store_findings(services: Services, actions: Sequence[PlannedAction], checks
     from catalog.models import Entry
 
     by_identifier = {a.identifier: a for a in actions if a.entry_id is not None}
-    with services.store.session() as session:
+    with store.session() as session:
         ids = sorted({a.entry_id for a in by_identifier.values() if a.entry_id is not None} | set(withdrawn))
         for start in range(0, len(ids), 900):
             close_findings(session, entry_ids=ids[start:start + 900], stages=[VERIFY_STAGE])
