@@ -128,7 +128,7 @@ def main() -> None:
         t0 = time.perf_counter()
         report = services.collector.collect([files])
         collect_s = time.perf_counter() - t0
-        from flows.steps import validate_step
+        from flows.steps.inventory import validate_step
 
         t0 = time.perf_counter()
         validation = validate_step(services, docs=False)

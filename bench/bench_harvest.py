@@ -33,7 +33,7 @@ def catalog(count: int) -> tuple[bytes, bytes]:
     """The catalog as Turtle and as RDF/XML (the same graph)."""
     from rdflib import Graph
 
-    import connectors.dcat_source  # noqa: F401  (rdflib's logger silenced, as in a harvest)
+    import connectors.harvest.dcat  # noqa: F401  (rdflib's logger silenced, as in a harvest)
 
     head = (Path(__file__).resolve().parents[1] / "tests" / "data" / "harvest" / "delivered" / "augsburg.ttl")
     prefixes = "".join(line + "\n" for line in head.read_text(encoding="utf-8").splitlines() if line.startswith("@prefix"))
@@ -67,7 +67,7 @@ def catalog(count: int) -> tuple[bytes, bytes]:
 
 def read(path: Path) -> tuple[list[list], float]:
     from catalog.organisation import load_organisation
-    from connectors.dcat_source import DcatSource
+    from connectors.harvest.dcat import DcatSource
 
     started = time.process_time()
     source = DcatSource(str(path), city=load_organisation().city("augsburg"), max_bytes=1 << 30)

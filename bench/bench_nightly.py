@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def nightly(services: Any) -> dict[str, float]:
-    from flows.steps import collect, validate_step
-    from flows.steps_publish import publish
+    from flows.steps.inventory import collect, validate_step
+    from flows.steps.publish import publish
 
     times = {}
     t0 = time.perf_counter()
@@ -57,10 +57,10 @@ def main() -> None:
 
     from catalog.models import Entry
     from catalog.publish.mapping import ckan_licences, theme_groups
-    from catalog.review import ReviewError, approve
+    from catalog.review.decisions import ReviewError, approve
     from flows.services import Services
     from flows.settings import load_settings
-    from flows.steps import build_surveys
+    from flows.steps.inventory import build_surveys
     from survey.simulation import fill_workbook, realistic_rows
 
     base = Path(tempfile.mkdtemp(prefix="inventur-bench-nightly-"))

@@ -206,10 +206,10 @@ def main() -> int:
     from catalog.organisation import load_organisation
     from catalog.publish.plan import plan_publication
     from catalog.publish.states import read_entry_states
-    from catalog.review import approve
+    from catalog.review.decisions import approve
     from flows.services import Services
     from flows.settings import Settings
-    from flows.steps_publish import publish
+    from flows.steps.publish import publish
 
     url, token, portal_dir, remove_portal = _portal(args)
     work = Path(tempfile.mkdtemp(prefix="inventur-bench-publish-"))

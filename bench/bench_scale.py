@@ -184,7 +184,7 @@ def local_portal(folder: Path | None, port: int) -> Iterator[tuple[str, str] | N
     if folder is None:
         yield None
         return
-    from catalog.ckan_mapping import ckan_licences, theme_groups
+    from catalog.publish.mapping import ckan_licences, theme_groups
     from portal.local import down, up
 
     info = up(folder, licenses=ckan_licences(), groups=theme_groups(), port=port)

@@ -1,4 +1,4 @@
-"""Benchmark of ``catalog.validation.validate_records`` on a campaign-sized inventory.
+"""Benchmark of ``catalog.validation.suite.validate_records`` on a campaign-sized inventory.
 
 Generates 12,000 realistic normalised entries of the three cities (about one in five with faults:
 missing fields, unknown codes, bad e-mail addresses and URLs, dates in the wrong order or the future,
@@ -174,7 +174,7 @@ def main() -> None:
         _, in_memory = _timed("pandas: DataFrame(records)", lambda: pd.DataFrame(records))
         _, from_file = _timed("pandas: read_json(export.jsonl, lines=True)", lambda: pd.read_json(jsonl, lines=True))
 
-    from catalog.validation import validate_records
+    from catalog.validation.suite import validate_records
 
     print("validation:")
     _timed("import great_expectations (once per process)", lambda: __import__("great_expectations"))

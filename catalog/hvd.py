@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.dcat import bulk_download_url, format_codes, service_endpoint, service_kind
+from catalog.dcat.export import bulk_download_url, format_codes, service_endpoint, service_kind
 from catalog.findings import Finding, finding
 from catalog.normalise import EMAIL_PATTERN
 from catalog.organisation import Organisation
@@ -315,9 +315,9 @@ def shape_violations(
     """The DCAT-AP HVD shapes' verdict on each HVD entry's export: identifier -> the messages of its
     violations (an empty list: none). Every current HVD entry is exported, approved or not, as it would be
     published; an entry the export must leave out (no licence, no URL) is listed with the reason."""
-    from catalog.dcat import build_catalog, dataset_uri
-    from catalog.review import catalog_records
-    from catalog.shacl import validate_hvd
+    from catalog.dcat.export import build_catalog, dataset_uri
+    from catalog.dcat.shacl import validate_hvd
+    from catalog.review.decisions import catalog_records
 
     records = [r for r in catalog_records(session, city=city, publishable_only=False) if r.get("hvd_category")]
     export = build_catalog(records, organisation, base_uri=base_uri, city=city,

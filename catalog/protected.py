@@ -17,7 +17,7 @@ public and why; this module decides which of them the list names, the way the re
 What the list carries of an admitted entry is chosen field by field (:data:`LISTED_KEYS`): title,
 description, themes, keywords, formats, period, area, access rights, legal basis and conditions. Never
 the entry's contact person or e-mail, never a URL of the data, never its remarks or source system: the
-export (``catalog.dcat.build_protected_catalog``) cannot leak what it is never given.
+export (``catalog.dcat.export.build_protected_catalog``) cannot leak what it is never given.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from catalog.findings import Finding, finding
 from catalog.models import Entry, ReviewDecision, utcnow
-from catalog.review import DecisionResult, InvalidInput, ReviewError, find_entry, reviewer_name
+from catalog.review.decisions import DecisionResult, InvalidInput, ReviewError, find_entry, reviewer_name
 
 RESTRICTED = "http://publications.europa.eu/resource/authority/access-right/RESTRICTED"
 NON_PUBLIC = "http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC"

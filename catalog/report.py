@@ -1,7 +1,7 @@
 """The figures of the campaign report, computed from the store: pure queries, no rendering.
 
 The open-data teams and their department heads look at these figures as an HTML page and an xlsx
-workbook (``survey/report_html.py``, ``survey/report_xlsx.py``); the Prefect flows summarise them.
+workbook (``reports/html.py``, ``reports/xlsx.py``); the Prefect flows summarise them.
 Every figure is a small dataclass with German labels already resolved, so that each renderer shows
 the same numbers and words. A figure is computed for one city (``city``) or the three together
 (``city=None``).
@@ -22,9 +22,9 @@ the same numbers and words. A figure is computed for one city (``city``) or the 
 - **Findings** by code and severity: the open ones.
 - **Kinds across cities**: datasets are grouped into *kinds* by their kind of data and the topic of
   their title (the normalised title tokens without numbers, as the cross-city check of
-  :mod:`catalog.validation_similarity` compares them). A kind counts as present in a city when the
+  :mod:`catalog.validation.similarity` compares them). A kind counts as present in a city when the
   city has an entry of the same kind of data with the same topic, as *similar* when the city's
-  topic is at least :data:`catalog.validation_similarity.SIMILAR_IN_OTHER_CITY` similar, and as
+  topic is at least :data:`catalog.validation.similarity.SIMILAR_IN_OTHER_CITY` similar, and as
   missing otherwise. Listed are the kinds missing in at least one city.
 - **High-Value Datasets** (``catalog.hvd``): per HVD category the entries that meet everything
   Regulation (EU) 2023/138 asks (open, machine-readable, bulk download, API, HVD metadata, contact),
@@ -62,7 +62,7 @@ from catalog.models import (
 )
 from catalog.organisation import Organisation
 from catalog.publish.rules import BLOCKERS, hard_blockers, waiting_for
-from catalog.quality import BAND_DE, BANDS, DIMENSIONS, INDICATORS, MAX_POINTS, band
+from catalog.quality.score import BAND_DE, BANDS, DIMENSIONS, INDICATORS, MAX_POINTS, band
 from catalog.vocabulary import vocabularies
 
 # --------------------------------------------------------------------------- German words
@@ -531,7 +531,7 @@ _RECORD_KEYS = ("personal_data", "access_rights", "license", "attribution", "thi
 
 def publication_figure(session: Session, organisation: Organisation, *, city: str | None = None) -> Publication:
     """Current entries publishable or not, and why (see :func:`publication_category`)."""
-    from catalog.review import publication_facts
+    from catalog.review.decisions import publication_facts
 
     cities = _scope(organisation, city)
     facts = publication_facts(session)
@@ -553,7 +553,7 @@ def publication_at(session: Session, organisation: Organisation, cutoff: dt.date
     """The publication figure of the inventory as it stood just before ``cutoff``: each entry's latest
     version of then, the error findings recorded on that version by then, rights cleared for it by
     then, and the last review decision taken by then (a rejection holds for the version it was on)."""
-    from catalog.review import CLEAR_RIGHTS
+    from catalog.review.decisions import CLEAR_RIGHTS
 
     cities = _scope(organisation, city)
     latest = (select(EntryVersion.entry_id, func.max(EntryVersion.version).label("version"))
@@ -674,7 +674,7 @@ def _most_common(counter: Counter[str]) -> str:
 def kinds_across_cities(session: Session, organisation: Organisation) -> list[KindPresence]:
     """The kinds of dataset at least one city has inventoried and at least one other has not, with the
     presence in each city; those present in the fewest cities first."""
-    from catalog.validation_similarity import SIMILAR_IN_OTHER_CITY, similar_pairs, title_tokens, topic_tokens
+    from catalog.validation.similarity import SIMILAR_IN_OTHER_CITY, similar_pairs, title_tokens, topic_tokens
 
     cities = tuple(c.key for c in organisation.cities)
     groups: dict[str | None, dict[frozenset[str], _Bucket]] = defaultdict(dict)

@@ -22,9 +22,12 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import UsageError
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
 
 DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_COLUMNS = 256
@@ -372,3 +375,27 @@ def _formula_cells(data: bytes) -> dict[str, str | None]:
     except Exception as exc:  # defusedxml and expat raise several kinds for damaged or hostile XML
         raise SheetUnreadable(f"sheet XML: {type(exc).__name__}: {exc}") from exc
     return found
+
+
+# --------------------------------------------------------------------------- writing text into a cell
+
+# Characters that make a spreadsheet (or a CSV import) treat a typed value as a formula (OWASP).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
+
+
+def write_text(cell: Cell, text: str) -> None:
+    """Store ``text`` in ``cell`` as a plain string, never as a formula.
+
+    openpyxl turns any string starting with ``=`` into a formula; values that come from a database or
+    from a department (``=HYPERLINK(...)``, ``-5 %``, ``@home``) must stay text. Characters that XML
+    cannot carry are dropped and the text is cut at Excel's cell limit. A leading formula character
+    also gets Excel's "quote prefix", so that editing the cell later does not turn it into a formula.
+    """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    clean = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
+    cell.value = clean
+    cell.data_type = "s"
+    if clean.startswith(FORMULA_PREFIXES):
+        cell.quotePrefix = True

@@ -2,7 +2,7 @@
 
 The URLs come from departments and harvested catalogs: each check has a deadline for all of it (a
 server that sends its headers a byte at a time is given up on), follows few redirects and only to
-http(s), and reads no body (:class:`connectors.harvest_http.BoundedSession`).
+http(s), and reads no body (:class:`connectors.harvest.http.BoundedSession`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from catalog.quality import UrlCheck
-from connectors.harvest_http import (
+from catalog.quality.score import UrlCheck
+from connectors.harvest.http import (
     BoundedSession,
     HttpLimits,
     SourceInvalid,

@@ -85,7 +85,7 @@ def portal_for_demo(settings: Settings, progress: Callable[[str], None]) -> Sett
 
 def publish_phase(services: Services, progress: Callable[[str], None]) -> dict[str, Any]:
     """Publish the approved entries to the portal; the counts per action and where to look."""
-    from flows.steps_publish import publish
+    from flows.steps.publish import publish
 
     summary = publish(services, progress=progress)
     record = summary.as_record()
@@ -95,7 +95,7 @@ def publish_phase(services: Services, progress: Callable[[str], None]) -> dict[s
 
 def build_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
     """Build the survey of every department of the three cities and put it into its outbox."""
-    from flows.steps import build_surveys
+    from flows.steps.inventory import build_surveys
 
     for city in services.organisation.cities:
         built = build_surveys(services, city=city.key, campaign=DEMO_CAMPAIGN, distribute=True,
@@ -135,7 +135,7 @@ def return_phase(services: Services, result: DemoResult, rng: random.Random, row
 
 def collect_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
     """Collect every inbox, validate the inventory, send the feedback workbooks."""
-    from flows.steps import collect
+    from flows.steps.inventory import collect
 
     summary = collect(services, from_share=True, progress=progress)
     result.collected = summary.totals
@@ -159,7 +159,7 @@ def stored_findings(services: Services) -> dict[str, int]:
 def quality_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
     """Score every entry (MQA) with the official DCAT-AP.de shapes when they are there; offline, as the
     simulated departments' URLs are made up and nobody should be asked for them."""
-    from flows.steps import quality_step
+    from flows.steps.inventory import quality_step
 
     report = quality_step(services, online=False, progress=progress)
     entries = sum(g.entries for g in report.cities.values())
@@ -178,7 +178,7 @@ def quality_phase(services: Services, result: DemoResult, progress: Callable[[st
 
 def catalog_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
     """Export the publishable entries as the DCAT-AP.de catalog."""
-    from flows.steps import export_catalog
+    from flows.steps.inventory import export_catalog
 
     result.catalog = export_catalog(services, services.folder("catalog") / "catalog.ttl")
     progress(f"DCAT-AP.de catalog with {result.catalog['datasets']} datasets: {result.catalog['path']}")
@@ -186,7 +186,7 @@ def catalog_phase(services: Services, result: DemoResult, progress: Callable[[st
 
 def report_phase(services: Services, result: DemoResult, progress: Callable[[str], None]) -> None:
     """The campaign report: an HTML page and an xlsx workbook per city and for the three together."""
-    from flows.steps_report import report_step
+    from flows.steps.report import report_step
 
     written = report_step(services, campaign=DEMO_CAMPAIGN)
     result.reports = [str(p) for p in written.pages.values()]
@@ -243,8 +243,8 @@ def _approve_share(services: Services, rng: random.Random, progress: Callable[[s
     """The demo reviewer approves most entries that are ready and proposed for publication."""
     from sqlalchemy import select
 
-    from catalog import review
     from catalog.models import Entry
+    from catalog.review import decisions as review
 
     approved = refused = waiting = 0
     with services.store.session() as session:

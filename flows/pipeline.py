@@ -1,6 +1,6 @@
 """Prefect flows: the pipeline as the cities run it, scheduled through ``prefect.yaml``.
 
-Flows sequence, tasks wrap: every task calls one step of :mod:`flows.steps` (plain functions over
+Flows sequence, tasks wrap: every task calls one step of :mod:`flows.steps.inventory` (plain functions over
 the library); retries and timeouts sit on the I/O tasks; the wiring (settings, store, share) is built
 once per flow run from the environment. Each flow leaves artifacts for the Prefect UI: campaign
 progress per city, findings and quality summaries, publish summaries.
@@ -15,9 +15,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows import steps
 from flows.services import Services
 from flows.settings import CITY_KEYS, load_settings
+from flows.steps import inventory as steps
 
 if TYPE_CHECKING:
     City = str
@@ -66,7 +66,7 @@ def quality_task(services: Services, city: City | None, online: bool) -> Any:
 @task(name="report", retries=1, timeout_seconds=1800, cache_policy=NO_CACHE)
 def report_task(services: Services, campaign: str | None) -> list[str]:
     """The campaign report (HTML and xlsx per city and for all three), attached to the run."""
-    from flows.steps_report import report_step
+    from flows.steps.report import report_step
 
     written = report_step(services, campaign=campaign, progress=_log)
     create_markdown_artifact(key="campaign-report", markdown=written.markdown)
@@ -75,7 +75,7 @@ def report_task(services: Services, campaign: str | None) -> list[str]:
 
 def _unreachable(_task: Any, _run: Any, state: Any) -> bool:
     """Retry a harvest only when its source could not be reached (a bad address or file will not heal)."""
-    from connectors.harvest_http import SourceUnavailable
+    from connectors.harvest.http import SourceUnavailable
 
     try:
         state.result()
@@ -89,7 +89,7 @@ def _unreachable(_task: Any, _run: Any, state: Any) -> bool:
 @task(name="harvest-source", retries=2, retry_delay_seconds=120, retry_condition_fn=_unreachable,
       timeout_seconds=3600, cache_policy=NO_CACHE)
 def harvest_task(services: Services, config: Any, full: bool) -> dict[str, Any]:
-    from flows.steps_harvest import run_source
+    from flows.steps.harvest import run_source
 
     return run_source(services, config, full=full, progress=_log).summary()
 
@@ -100,7 +100,7 @@ def publish_task(services: Services, city: City | None, dry_run: bool, verify: b
     """Publish to the city's portal. Tagged ``ckan-writes``: `prefect concurrency-limit create ckan-writes 1`
     caps portal writes across all workers; a rerun after a failure continues without duplicates. With
     ``verify`` the portal's DCAT is read and checked afterwards (as ``inventur publish --verify``)."""
-    from flows.steps_publish import publish
+    from flows.steps.publish import publish
 
     return publish(services, city=city, dry_run=dry_run, progress=_log, verify=verify).as_record()
 
@@ -239,8 +239,8 @@ def publish_catalog(city: City | None = None, dry_run: bool = False, verify: boo
 def harvest_sources(names: list[str] | None = None, due_only: bool = True, full: bool = False) -> dict[str, Any]:
     """Harvest the configured sources (INVENTUR_SOURCES_FILE): with ``due_only`` those whose own cron
     ``schedule`` fired since their last harvest; a failing source does not stop the others; validate once."""
-    from connectors.harvest_sources import select_sources
-    from flows.steps_harvest import due_sources, load_harvest_sources
+    from connectors.harvest.sources import select_sources
+    from flows.steps.harvest import due_sources, load_harvest_sources
 
     services = _services()
     if services.settings.sources_file is None:
@@ -264,7 +264,7 @@ def harvest_sources(names: list[str] | None = None, due_only: bool = True, full:
     rows += [{"Quelle": n, "Fehler": e} for n, e in failed.items()]
     if rows:
         create_table_artifact(key="harvest-summary", table=rows, description="Harvest der konfigurierten Quellen")
-        from flows.steps_harvest import report_markdown
+        from flows.steps.harvest import report_markdown
 
         create_markdown_artifact(key="harvest-report", markdown=report_markdown(
             {"sources": list(done.values()), "failed": [{"name": n, "error": e} for n, e in failed.items()]}))

@@ -34,7 +34,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
@@ -46,6 +45,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from catalog.fields import BY_KEY, FIELDS, Field, Kind, Need
 from catalog.organisation import City, Department
+from catalog.sheets import FORMULA_PREFIXES, write_text
 from catalog.vocabulary import vocabularies
 from survey.signature import SIGNED_KEYS, TEMPLATE_VERSION, Meta, sign
 
@@ -74,9 +74,6 @@ ENTRY_ROWS = 999
 SPARE_ROWS = 200  # empty rows with drop-downs below the pre-filled entries of a large department
 
 DATE_FORMAT = "DD.MM.YYYY"
-# Characters that make a spreadsheet (or a CSV import) treat a typed value as a formula (OWASP).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-MAX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
 
 _FILE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _MONTHS = (
@@ -126,21 +123,6 @@ def workbook_name(city_key: str, department_code: str, campaign: str) -> str:
         if not _FILE_PART.match(part or ""):
             raise ValueError(f"{what} {part!r} cannot be part of a file name (letters, digits, . _ - only)")
     return f"{city_key}_{department_code}_{campaign}.xlsx"
-
-
-def write_text(cell: Cell, text: str) -> None:
-    """Store ``text`` in ``cell`` as a plain string, never as a formula.
-
-    openpyxl turns any string starting with ``=`` into a formula; values that come from a database or
-    from a department (``=HYPERLINK(...)``, ``-5 %``, ``@home``) must stay text. Characters that XML
-    cannot carry are dropped and the text is cut at Excel's cell limit. A leading formula character
-    also gets Excel's "quote prefix", so that editing the cell later does not turn it into a formula.
-    """
-    clean = ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
-    cell.value = clean
-    cell.data_type = "s"
-    if clean.startswith(FORMULA_PREFIXES):
-        cell.quotePrefix = True
 
 
 def list_values(field: Field) -> list[str]:

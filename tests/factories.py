@@ -15,8 +15,8 @@ from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 from sqlalchemy import func, select
 
-from catalog.dcat import DCATDE
-from catalog.dcat_compare import SCHEMA
+from catalog.dcat.compare import SCHEMA
+from catalog.dcat.export import DCATDE
 from catalog.inventory import Source, save_entry
 from catalog.models import Entry, ReviewDecision
 from catalog.organisation import load_organisation

@@ -25,11 +25,11 @@ from catalog.organisation import Organisation, load_organisation
 from catalog.publish.portal import CkanPortal, is_write
 from catalog.publish.run import PortalTarget
 from catalog.publish.summary import PublishedItem, PublishSummary
-from catalog.review import approve
+from catalog.review.decisions import approve
 from connectors.ckan import CkanTwin, twin_portal
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps_publish import publish
+from flows.steps.publish import publish
 
 EU = "http://publications.europa.eu/resource/authority/"
 LICENCE = "http://dcat-ap.de/def/licenses/dl-zero-de/2.0"

@@ -19,7 +19,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 from rdflib.compare import isomorphic
 
-from catalog.dcat import (
+from catalog.dcat.export import (
     DCATAP,
     DCATDE,
     SKIP_DUPLICATE,
@@ -36,9 +36,9 @@ from catalog.dcat import (
     dataset_uri,
     serialize,
 )
+from catalog.dcat.shacl import ShaclReport, validate
 from catalog.fields import RECORD_KEYS
 from catalog.organisation import Organisation, parse_organisation
-from catalog.shacl import ShaclReport, validate
 from catalog.vocabulary import vocabularies
 
 # Open namespaces: pytest's collection probes module attributes, which rdflib's closed namespaces warn about.

@@ -14,7 +14,7 @@ from rdflib.namespace import DCAT, RDF
 from catalog.inventory import Source, save_entry
 from catalog.models import Entry
 from catalog.organisation import load_organisation
-from catalog.review import approve
+from catalog.review.decisions import approve
 from catalog.store import Store
 from tests.factories import sample
 

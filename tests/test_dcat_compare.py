@@ -1,4 +1,4 @@
-"""The comparison of the portal's DCAT with the export (catalog/dcat_compare.py), on graphs made here.
+"""The comparison of the portal's DCAT with the export (catalog/dcat/compare.py), on graphs made here.
 
 The "portal" graphs are the export as ckanext-dcat and ckanext-dcatde write it (the differences measured on the
 local portal, see tests/test_portal_dcat.py): plain literals, the extra blank location of ckanext-dcatde, the
@@ -13,8 +13,7 @@ from typing import Any
 from rdflib import Graph, Namespace, URIRef
 from rdflib import Literal as RdfLiteral
 
-from catalog.dcat import build_catalog
-from catalog.dcat_compare import (
+from catalog.dcat.compare import (
     SCHEMA,
     Verification,
     check_datasets,
@@ -24,8 +23,9 @@ from catalog.dcat_compare import (
     verification_findings,
     without_paging,
 )
+from catalog.dcat.export import build_catalog
+from catalog.dcat.shacl import ShaclReport, ShaclResult
 from catalog.organisation import load_organisation
-from catalog.shacl import ShaclReport, ShaclResult
 from tests.factories import DCAT, DCT, RDF, as_the_portal_writes
 from tests.factories import dcat_record as record
 

@@ -66,7 +66,7 @@ def test_report_comes_after_publishing(tmp_path: Path, prefect_harness: None) ->
     the demo of CI's plain clone)."""
     from openpyxl import load_workbook as load
 
-    from catalog.review import catalog_records, mark_published
+    from catalog.review.decisions import catalog_records, mark_published
     from flows.demo import demo_settings, run_demo
     from flows.services import Services
     from flows.settings import Settings

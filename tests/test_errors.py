@@ -57,20 +57,20 @@ def test_every_public_exception_derives_from_the_tree() -> None:
 
 @pytest.mark.parametrize(("module", "name", "code"), [
     ("catalog.organisation", "UnknownCity", EXIT_USAGE),
-    ("catalog.review", "UnknownEntry", EXIT_USAGE),
-    ("catalog.review", "InvalidInput", EXIT_USAGE),
-    ("catalog.review", "TransitionRefused", EXIT_FAILED),
+    ("catalog.review.decisions", "UnknownEntry", EXIT_USAGE),
+    ("catalog.review.decisions", "InvalidInput", EXIT_USAGE),
+    ("catalog.review.decisions", "TransitionRefused", EXIT_FAILED),
     ("catalog.report", "UnknownCampaign", EXIT_USAGE),
     ("catalog.store", "StoreUnavailable", EXIT_STORE),
     ("catalog.locks", "LockBusy", EXIT_BUSY),
     ("connectors.share", "ShareError", EXIT_REMOTE),
     ("connectors.share", "UnsafeNameError", EXIT_REMOTE),
-    ("connectors.harvest_http", "SourceUnavailable", EXIT_REMOTE),
-    ("connectors.harvest_http", "SourceUnreadable", EXIT_REMOTE),
-    ("connectors.harvest_http", "SourceInvalid", EXIT_USAGE),
-    ("connectors.harvest_sources", "SourcesFileError", EXIT_USAGE),
+    ("connectors.harvest.http", "SourceUnavailable", EXIT_REMOTE),
+    ("connectors.harvest.http", "SourceUnreadable", EXIT_REMOTE),
+    ("connectors.harvest.http", "SourceInvalid", EXIT_USAGE),
+    ("connectors.harvest.sources", "SourcesFileError", EXIT_USAGE),
     ("connectors.ckan", "CkanUnavailable", EXIT_REMOTE),
-    ("flows.steps_publish", "PublishConfigError", EXIT_USAGE),
+    ("flows.steps.publish", "PublishConfigError", EXIT_USAGE),
     ("portal.errors", "PortalError", EXIT_REMOTE),
 ])
 def test_each_error_carries_the_exit_code_of_the_readme(module: str, name: str, code: int) -> None:

@@ -23,9 +23,9 @@ from catalog.inventory import Source, save_entry
 from catalog.models import Entry, EntryVersion, FindingRow
 from catalog.organisation import load_organisation
 from connectors.ckan.source import CkanSource, canonical_url, package_record, solr_time
-from connectors.harvest_http import SourceInvalid, SourceUnavailable
+from connectors.harvest.http import SourceInvalid, SourceUnavailable
 from flows.services import Services
-from flows.steps_harvest import harvest_ckan, run_ckan
+from flows.steps.harvest import harvest_ckan, run_ckan
 from portal.local import PortalInfo
 from tests.conftest import CkanApi as Api
 from tests.factories import count

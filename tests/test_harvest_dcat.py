@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from catalog.models import Entry, EntryVersion, FindingRow
 from catalog.organisation import load_organisation
-from connectors.dcat_source import DcatSource, next_page, parse_page
-from connectors.harvest_http import SourceInvalid, SourceUnavailable
+from connectors.harvest.dcat import DcatSource, next_page, parse_page
+from connectors.harvest.http import SourceInvalid, SourceUnavailable
 from flows.services import Services
-from flows.steps_harvest import harvest_dcat, run_dcat
+from flows.steps.harvest import harvest_dcat, run_dcat
 from tests.factories import count
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,9 +31,9 @@ from catalog.models import Entry, EntryKey, EntryVersion, FindingRow
 from catalog.organisation import load_organisation
 from catalog.reading import email_in_iri, format_of_url, identity_key
 from connectors.ckan.source import package_record, search_results
-from connectors.dcat_source import dataset_records, parse_page
+from connectors.harvest.dcat import dataset_records, parse_page
 from flows.services import Services
-from flows.steps_harvest import report_markdown, run_ckan, run_dcat
+from flows.steps.harvest import report_markdown, run_ckan, run_dcat
 from tests.factories import count
 
 ROOT = Path(__file__).resolve().parents[1]

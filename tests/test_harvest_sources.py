@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from catalog.organisation import load_organisation
-from connectors.harvest_sources import SourcesFileError, load_sources, parse_sources, select_sources
+from connectors.harvest.sources import SourcesFileError, load_sources, parse_sources, select_sources
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps_harvest import harvest_sources
+from flows.steps.harvest import harvest_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "harvest"

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from catalog.models import Entry, EntryVersion
-from connectors.harvest_http import SourceInvalid, SourceUnavailable
-from connectors.sql_source import DatabaseSource
+from connectors.harvest.http import SourceInvalid, SourceUnavailable
+from connectors.harvest.sql import DatabaseSource
 from flows.services import Services
-from flows.steps_harvest import harvest_sql, run_sql
+from flows.steps.harvest import harvest_sql, run_sql
 from tests.factories import count
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,16 +15,16 @@ import openpyxl
 import pytest
 from rdflib import Graph, Namespace, URIRef
 
-from catalog.dcat import DCATAP, build_catalog, data_service_uri, dataset_uri, serialize
+from catalog.dcat.export import DCATAP, build_catalog, data_service_uri, dataset_uri, serialize
+from catalog.dcat.shacl import validate, validate_hvd
 from catalog.fields import FIELDS, LATER_KEYS
 from catalog.hvd import REQUIREMENTS, hvd_findings, readiness
 from catalog.inventory import content_hash, entry_record, iter_entries, open_findings
 from catalog.organisation import load_organisation
-from catalog.review import approve, catalog_records
-from catalog.shacl import validate, validate_hvd
+from catalog.review.decisions import approve, catalog_records
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps import build_surveys, collect
+from flows.steps.inventory import build_surveys, collect
 from tests.official_shapes import dcat_ap_de_dir, hvd_shapes_dir
 
 # Open namespaces: pytest's collection probes module attributes, which rdflib's closed namespaces warn about.

@@ -10,7 +10,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("catalog", "survey", "connectors", "flows", "portal")
+PACKAGES = ("catalog", "survey", "connectors", "reports", "flows", "portal")
+# what each folder may import of ours (README, "Architecture"); flows/ may import everything
+MAY_IMPORT = {"catalog": set(), "survey": {"catalog"}, "connectors": {"catalog"}, "reports": {"catalog"},
+              "portal": {"catalog"}, "flows": set(PACKAGES)}
 
 
 def _modules() -> dict[str, Path]:
@@ -99,6 +102,19 @@ def test_the_command_line_is_read_as_a_package() -> None:
 
 def test_no_module_imports_a_module_that_imports_it_back() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_each_folder_imports_only_what_it_may() -> None:
+    forbidden = sorted(f"{name} -> {target}" for name, targets in import_graph().items() for target in targets
+                       if (top := name.split(".")[0]) != (other := target.split(".")[0])
+                       and other not in MAY_IMPORT[top])
+    assert forbidden == []
+
+
+def test_the_import_graph_crosses_folders() -> None:
+    graph = import_graph()
+    assert "catalog.publish.mapping" in graph["flows.cli.portal"]  # the graph sees across folders
+    assert all(t.split(".")[0] == "catalog" for t in graph["catalog.publish.run"])
 
 
 def test_no_test_module_imports_another() -> None:

@@ -33,18 +33,18 @@ from pydantic import SecretStr
 from rdflib import BNode, Graph, Namespace, URIRef
 from sqlalchemy import select
 
-from catalog.dcat_compare import check_datasets, compare_catalog, datasets_by_identifier
+from catalog.dcat.compare import check_datasets, compare_catalog, datasets_by_identifier
+from catalog.dcat.shacl import ShaclResult, validate, validate_hvd
 from catalog.fields import BY_KEY
 from catalog.inventory import Source, save_entry
 from catalog.models import Entry, FindingRow
 from catalog.normalise import normalise_value
 from catalog.organisation import Organisation, load_organisation
-from catalog.review import approve, reject
-from catalog.shacl import ShaclResult, validate, validate_hvd
+from catalog.review.decisions import approve, reject
 from catalog.vocabulary import vocabularies
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps_publish import PublishSummary, publish
+from flows.steps.publish import PublishSummary, publish
 from portal.local import PortalInfo, status
 from tests.official_shapes import hvd_shapes_dir
 

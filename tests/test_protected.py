@@ -17,15 +17,15 @@ import openpyxl
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 
+from catalog.dcat.shacl import validate
 from catalog.fields import FIELDS
 from catalog.inventory import Source, entry_record, iter_entries, open_findings, save_entry
 from catalog.organisation import load_organisation
 from catalog.protected import admit, listed_record, listing_blockers, protected_records
-from catalog.review import find_entry
-from catalog.shacl import validate
+from catalog.review.decisions import find_entry
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps import build_surveys, collect
+from flows.steps.inventory import build_surveys, collect
 from tests.official_shapes import dcat_ap_de_dir
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

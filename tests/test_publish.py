@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 
 from catalog.models import Entry, FindingRow, Publication, Run
 from catalog.publish.mapping import HASH_EXTRA, extra, package_name
-from catalog.review import approve, reject
+from catalog.review.decisions import approve, reject
 from connectors.ckan import CkanTwin
-from flows.steps_publish import PortalUnreachable
+from flows.steps.publish import PortalUnreachable
 from tests.publish_support import (
     EU,
     LICENCE,

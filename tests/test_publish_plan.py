@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from catalog import dcat
+from catalog.dcat import export as dcat
 from catalog.organisation import Organisation, load_organisation
 from catalog.publish.apply import with_remote_ids
 from catalog.publish.mapping import (
@@ -43,7 +43,7 @@ from catalog.publish.plan import (
 )
 from connectors.ckan import CkanUnavailable, RemoteCkanPortal, flatten_errors, is_write
 from flows.settings import Settings
-from flows.steps_publish import PublishConfigError, portal_targets
+from flows.steps.publish import PublishConfigError, portal_targets
 
 ORG = load_organisation()
 EU = "http://publications.europa.eu/resource/authority/"

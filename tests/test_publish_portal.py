@@ -25,7 +25,7 @@ import requests
 from ckanapi import RemoteCKAN
 
 from catalog.publish.mapping import ckan_licences, extra, package_name, theme_groups
-from flows.steps_publish import PortalUnreachable, PublishedItem, publish
+from flows.steps.publish import PortalUnreachable, PublishedItem, publish
 from portal.local import PortalInfo, status, up
 from portal.processes import is_alive
 from tests.publish_support import EU, TIMEOUT, World, make_world, names

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from catalog.quality import INDICATORS, MAX_POINTS, UrlCheck, band, score, urls_to_check
+from catalog.quality.score import INDICATORS, MAX_POINTS, UrlCheck, band, score, urls_to_check
 from connectors.urlcheck import check_urls
 
 EU = "http://publications.europa.eu/resource/authority/"
@@ -149,7 +149,7 @@ def test_inventory_scores_stored_per_city(web: str, tmp_path: Any, dcat_material
 
     from catalog.inventory import Source, entry_record, iter_entries, save_entry
     from catalog.organisation import load_organisation
-    from catalog.quality_store import assess_inventory
+    from catalog.quality.store import assess_inventory
     from catalog.store import Store
 
     org = load_organisation()

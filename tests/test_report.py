@@ -83,8 +83,8 @@ M, A, N = _codes("muenchen", 4), _codes("augsburg", 3), _codes("nuernberg", 2)
 
 def build_scenario(store: Store) -> dict[str, str]:
     """Two campaigns of the three cities; returns the identifiers by role."""
-    from catalog.quality_store import assess_inventory
-    from catalog.review import approve, clear_rights, mark_published, reject
+    from catalog.quality.store import assess_inventory
+    from catalog.review.decisions import approve, clear_rights, mark_published, reject
 
     ids: dict[str, str] = {}
     counter = Counter[str]()
@@ -218,10 +218,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
 @pytest.fixture(scope="module")
 def written(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The report of the scenario written as :func:`flows.steps_report.report_step` writes it."""
+    """The report of the scenario written as :func:`flows.steps.report.report_step` writes it."""
     from flows.services import Services
     from flows.settings import Settings
-    from flows.steps_report import report_step
+    from flows.steps.report import report_step
 
     out = tmp_path_factory.mktemp("report-out")
     services = Services(Settings(database_url=scenario.url, data_dir=out / "data"))
@@ -587,8 +587,8 @@ def test_kinds_one_city_has_and_others_have_not(scenario: Scenario) -> None:
 
 
 def test_empty_store_renders(tmp_path: Path) -> None:
-    from survey.report_html import render_page
-    from survey.report_xlsx import build_workbook
+    from reports.html import render_page
+    from reports.xlsx import build_workbook
 
     store = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
@@ -714,7 +714,7 @@ def test_page_in_chromium_shows_the_store(scenario: Scenario, written: Any, tmp_
 
 @pytest.mark.slow
 def test_screenshot_shows_the_charts(written: Any, tmp_path: Path) -> None:
-    from survey.report_html import BLUE, GREEN, RED
+    from reports.html import BLUE, GREEN, RED
 
     binary = chromium_or_skip()
     shot = screenshot(binary, tmp_path, written.pages[None], "report-gesamt.png", size="1200,6400")
@@ -746,7 +746,7 @@ def test_the_network_check_sees_a_request(tmp_path: Path) -> None:
 def test_workbook_matches_the_store(scenario: Scenario, written: Any) -> None:
     from openpyxl import load_workbook
 
-    from survey.report_xlsx import SHEET_NAMES
+    from reports.xlsx import SHEET_NAMES
 
     for city in (None, "nuernberg"):
         path = written.workbooks[city]
@@ -839,7 +839,7 @@ def test_report_step_gives_paths_and_a_summary(scenario: Scenario, written: Any)
 def test_report_step_writes_into_the_data_folder_by_default(scenario: Scenario, tmp_path: Path) -> None:
     from flows.services import Services
     from flows.settings import Settings
-    from flows.steps_report import report_step
+    from flows.steps.report import report_step
 
     services = Services(Settings(database_url=scenario.url, data_dir=tmp_path / "data"))
     try:

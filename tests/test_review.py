@@ -16,7 +16,7 @@ from catalog.findings import finding
 from catalog.inventory import add_findings
 from catalog.models import Entry, ReviewDecision, utcnow
 from catalog.publish.rules import BLOCKERS
-from catalog.review import (
+from catalog.review.decisions import (
     ApprovalRefused,
     InvalidInput,
     StaleEntry,
@@ -43,7 +43,7 @@ run = partial(inventur_process, columns=200)  # ``inventur ARGS`` as a process, 
 
 
 def test_an_entry_walks_through_every_state(store: Store) -> None:
-    from catalog.validation_store import validate_inventory
+    from catalog.validation.store import validate_inventory
 
     ident = create(store, status=None, contact_email=None)
     assert state(store, ident) == "new"
@@ -305,7 +305,7 @@ def test_review_commands_and_exit_codes(cli_env: dict[str, str], cli_runner: Cal
 def test_approved_without_access_url_waits_and_says_so(cli_env: dict[str, str]) -> None:
     """Approving an entry without an access URL is allowed, but the reviewer is told that the portal waits for
     one; `review list` and `review show` say so too. An entry a hard rule blocks waits for nothing."""
-    from catalog.dcat import SKIP_NO_URL
+    from catalog.dcat.export import SKIP_NO_URL
     from catalog.localtime import local_text
     from catalog.publish.rules import WAITING
 

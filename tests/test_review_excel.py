@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from catalog.review_excel import (
+from catalog.store import Store
+from survey.review_workbook import (
     COLUMNS,
     META_SHEET,
     SHEET,
@@ -20,7 +21,6 @@ from catalog.review_excel import (
     export_review,
     import_review,
 )
-from catalog.store import Store
 from tests.factories import ORG, change, create, decisions, inventur_process, state
 
 HIDDEN_ID = "Kennung (System)"

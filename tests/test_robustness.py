@@ -171,7 +171,7 @@ def test_database_locked_by_another_writer_waits(tmp_path: Path) -> None:
     thread.start()
     locked.wait(10)
     started = time.monotonic()
-    from flows.steps import collect
+    from flows.steps.inventory import collect
 
     summary = collect(services, paths, validate=False, feedback=False)
     thread.join()
@@ -208,7 +208,7 @@ def test_injection_and_unicode_never_executed_nor_exported_unescaped(tmp_path: P
         cell.data_type = "s"
     path = tmp_path / "injection.xlsx"
     workbook.save(path)
-    from flows.steps import collect
+    from flows.steps.inventory import collect
 
     summary = collect(services, [path], validate=False, feedback=False)
     assert summary.totals["created"] == len(rows)
@@ -271,7 +271,7 @@ def test_workbook_with_100000_rows(tmp_path: Path) -> None:
         meta_sheet.append([key, value])
     path = tmp_path / workbook_name("augsburg", dept.code, "big")
     out.save(path)
-    from flows.steps import collect
+    from flows.steps.inventory import collect
 
     started = time.monotonic()
     summary = collect(services, [path], validate=False, feedback=False)

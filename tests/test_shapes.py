@@ -300,7 +300,7 @@ def replica_source(tmp_path: Path, base: str, files: Files, material: Path) -> N
 def test_fetched_material_judges_as_the_reference(tmp_path: Path, dcat_material: Path, server: tuple[str, Files]) -> None:
     """Fetched from a replica of its source, the official material finds in an export what the reference
     copy finds: the same counts per severity under both profiles."""
-    from catalog.shacl import validate
+    from catalog.dcat.shacl import validate
     from connectors.shapes_source import fetch_material
 
     base, files = server

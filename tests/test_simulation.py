@@ -10,7 +10,7 @@ import pytest
 
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps import collect
+from flows.steps.inventory import collect
 from survey.simulation import simulate_campaign
 
 
@@ -69,7 +69,7 @@ def test_each_department_holds_what_it_does() -> None:
     import random
 
     from catalog.organisation import load_organisation
-    from catalog.validation_similarity import Entry, cross_entry_findings
+    from catalog.validation.similarity import Entry, cross_entry_findings
     from survey.simulation import realistic_rows
 
     org = load_organisation()

@@ -70,7 +70,7 @@ def test_what_users_read_cites_no_file_they_lack(tmp_path: Path, cli_runner: Cal
     from catalog.report import report_figures
     from catalog.store import Store
     from flows.cli.main import cli
-    from survey.report_html import render_page
+    from reports.html import render_page
 
     assert FOREIGN.findall((ROOT / "README.md").read_text(encoding="utf-8")) == []
     env = {"INVENTUR_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "INVENTUR_DATA_DIR": str(tmp_path / "d")}

@@ -18,7 +18,7 @@ from catalog.fields import FIELDS
 from catalog.inventory import open_findings, versions_of
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps import build_surveys, collect
+from flows.steps.inventory import build_surveys, collect
 
 EU = "http://publications.europa.eu/resource/authority/"
 LIC = "http://dcat-ap.de/def/licenses/"

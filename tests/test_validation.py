@@ -22,9 +22,9 @@ import pytest
 
 from catalog.fields import BY_KEY, FIELDS, Need
 from catalog.findings import MESSAGES, Finding
-from catalog.validation import ValidationResult, validate_records
-from catalog.validation_rules import build_rules, parse_condition
-from catalog.validation_similarity import Entry, cross_entry_findings, jaccard, similar_pairs, title_tokens
+from catalog.validation.rules import build_rules, parse_condition
+from catalog.validation.similarity import Entry, cross_entry_findings, jaccard, similar_pairs, title_tokens
+from catalog.validation.suite import ValidationResult, validate_records
 from catalog.vocabulary import vocabularies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -521,5 +521,5 @@ def test_no_records_no_run() -> None:
 
 
 def test_great_expectations_is_imported_lazily() -> None:
-    code = "import sys, catalog.validation; assert 'great_expectations' not in sys.modules, 'imported'"
+    code = "import sys, catalog.validation.suite; assert 'great_expectations' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -2,7 +2,7 @@
 
 A campaign of several departments in the three cities is validated in chunks of a few entries (so it
 spans many chunks) and in one chunk, in the store on SQLite and PostgreSQL; and, in the library, the
-chunked run is held against :func:`catalog.validation.validate_records` (one Great Expectations run over
+chunked run is held against :func:`catalog.validation.suite.validate_records` (one Great Expectations run over
 all records). Duplicate titles, the same dataset in two departments, similar datasets in other cities
 and duplicate identifiers sit on records in different chunks.
 """
@@ -23,8 +23,8 @@ from catalog.models import Entry, FindingRow
 from catalog.normalise import normalise_record, spatial_uri
 from catalog.organisation import load_organisation
 from catalog.store import Store
-from catalog.validation import ChunkedValidation, validate_records
-from catalog.validation_store import validate_inventory
+from catalog.validation.store import validate_inventory
+from catalog.validation.suite import ChunkedValidation, validate_records
 from survey.simulation import realistic_rows
 
 ORG = load_organisation()
@@ -132,8 +132,8 @@ def test_library_chunked_equals_validate_records(tmp_path: Path) -> None:
 
 
 def test_quality_and_review_list_in_chunks_equal_one_chunk(store: Store) -> None:
-    from catalog.quality_store import assess_inventory
-    from catalog.review import review_items
+    from catalog.quality.store import assess_inventory
+    from catalog.review.decisions import review_items
 
     _fill(store)
     with store.session() as session:

@@ -6,7 +6,7 @@ from catalog.inventory import Source, save_entry
 from catalog.models import Entry
 from catalog.organisation import load_organisation
 from catalog.store import Store
-from catalog.validation_store import validate_inventory
+from catalog.validation.store import validate_inventory
 from tests.factories import sample
 
 ORG = load_organisation()

@@ -13,7 +13,7 @@ from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from sqlalchemy import select
 
-from catalog.dcat import build_catalog
+from catalog.dcat.export import build_catalog
 from catalog.inventory import Source, save_entry, start_run
 from catalog.models import Entry, FindingRow
 from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE, package_of
@@ -205,7 +205,7 @@ def test_the_catalog_nodes_texts_are_shown_its_violations_counted(services: Serv
 def test_high_value_datasets_are_checked_with_the_hvd_shapes(tmp_path: Path) -> None:
     from rdflib.namespace import DCAT, RDF
 
-    from catalog.dcat import VCARD
+    from catalog.dcat.export import VCARD
     from tests.official_shapes import hvd_shapes_dir
 
     services = Services(Settings(database_url=f"sqlite:///{tmp_path / 'inventur.db'}", data_dir=tmp_path / "data",

@@ -4,7 +4,7 @@ GovData's CKAN uses the dcat-ap.de licence URIs as licence ids, and one group pe
 ``agri`` ... ``tran``; ours does the same, so that ckanext-dcatde maps our packages to DCAT-AP.de.
 
 A publishable entry becomes one package (:func:`package_of`): the same entries as the DCAT-AP.de export
-(:mod:`catalog.dcat`) with the same values, written in the CKAN fields that ckanext-dcatde reads back as
+(:mod:`catalog.dcat.export`) with the same values, written in the CKAN fields that ckanext-dcatde reads back as
 that DCAT. The package carries the hash of its content (:func:`package_hash`) so that publishing can
 tell an unchanged package without a write.
 """
@@ -73,7 +73,7 @@ def portal_settings() -> dict[str, str]:
     DCAT endpoint (title, description, publisher, language, theme taxonomy) equal to the DCAT-AP.de export.
     The ``ckanext.inventur.*`` keys are read by ckanext-inventur's ``inventur_catalog`` profile (the HVD
     category scheme: what it names as the scheme of an HVD dataset's categories, as the export does)."""
-    from catalog import dcat
+    from catalog.dcat import export as dcat
 
     return {
         "ckan.site_title": CATALOG_TITLE,
@@ -139,7 +139,7 @@ SKIP_UNKNOWN_DEPARTMENT = "unknown-department"
 
 class PackageSkipped(InventurError, ValueError):
     """An entry that cannot become a valid CKAN package; ``code`` is one of the skip codes of
-    :mod:`catalog.dcat` (the DCAT export leaves out the same entries) or :data:`SKIP_UNKNOWN_DEPARTMENT`."""
+    :mod:`catalog.dcat.export` (the DCAT export leaves out the same entries) or :data:`SKIP_UNKNOWN_DEPARTMENT`."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -222,17 +222,17 @@ def package_of(record: Mapping[str, Any], organisation: Organisation, *, base_ur
     """The CKAN package of one publishable entry, with the hash of its content in the extra :data:`HASH_EXTRA`.
 
     Written so that what ckanext-dcat and ckanext-dcatde (profile ``dcatap_de``) make of it is the entry's
-    dataset in the DCAT-AP.de export (:mod:`catalog.dcat`) with ``base_uri`` (the portal's address): the
+    dataset in the DCAT-AP.de export (:mod:`catalog.dcat.export`) with ``base_uri`` (the portal's address): the
     export's dataset, distribution, contact and publisher IRIs (extras ``uri``, ``contact_uri``,
     ``publisher_uri``; resource ``uri``), EU file-type IRIs as resource ``format`` and IANA media-type IRIs
     as ``mimetype`` (both become IRIs only when they start with ``http``), the spatial reference as the
     municipality IRI (``spatial_uri`` is written only together with ``spatial_text``), no ``maintainer``
     (it would become the deprecated ``dcatde:maintainer``; ``maintainer_email`` stays for CKAN's check of the
     address), stable resource ids and every resource key, so that CKAN guesses no format or media type.
-    The resources are the export's distributions (:func:`catalog.dcat.entry_access`): with the bulk download
+    The resources are the export's distributions (:func:`catalog.dcat.export.entry_access`): with the bulk download
     as ``download_url``, the HVD legislation as ``applicable_legislation``, and on the resources of the
     entry's API its data service as ckanext-dcat reads it (``access_services``, see :func:`_access_service`);
-    addresses encoded as the export writes them (:func:`catalog.dcat.iri_text`).
+    addresses encoded as the export writes them (:func:`catalog.dcat.export.iri_text`).
     Without ``base_uri`` the package has none of our IRIs (CKAN's uuids name dataset and distributions).
 
     ``record`` is an export record (``inventory.entry_record``) plus ``issued`` and ``modified``. Which
@@ -241,7 +241,9 @@ def package_of(record: Mapping[str, Any], organisation: Organisation, *, base_ur
     leaves out too (no identifier, title, description, licence or URL; personal data; unknown city) and
     entries of a department that has no organisation.
     """
-    from catalog import dcat  # rdflib behind it: imported when packages are made, not for the licence list
+    from catalog.dcat import (
+        export as dcat,  # rdflib behind it: imported when packages are made, not for the licence list
+    )
 
     identifier = record_text(record, "identifier")
     if identifier is None:
@@ -339,10 +341,10 @@ def _resources(
     record: Mapping[str, Any], identifier: str, dataset: str | None, licence: str, attribution: str | None,
     legislation: str | None, service: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    """The entry's distributions as the export plans them (:func:`catalog.dcat.entry_access`), each with
+    """The entry's distributions as the export plans them (:func:`catalog.dcat.export.entry_access`), each with
     the licence and every key the profiles read, empty where there is nothing to say (CKAN then guesses
     nothing); the resources of the entry's API carry its data service (``access_services``)."""
-    from catalog import dcat
+    from catalog.dcat import export as dcat
 
     changed = _iso(record.get("last_updated") or record.get("modified"))
     issued = _iso(record.get("issued"))
@@ -387,7 +389,7 @@ def _access_service(
     2.3.0 does not write, which ckanext-inventur's profile ``inventur_catalog`` writes (``documentation`` as
     ``foaf:page``, ``conforms_to``, ``contact``, ``publisher``, ``hvd_category``, ``applicable_legislation``;
     named as later versions of ckanext-dcat name them where they have them). None without a service."""
-    from catalog import dcat
+    from catalog.dcat import export as dcat
 
     planned = dcat.entry_access(record).service
     if planned is None:

@@ -61,7 +61,7 @@ OPEN_STATES = frozenset({"new", "needs_changes", "ready"})
 # Hard rules that withdraw the last approved version of an entry changed since (not "open-errors": see above).
 _CONTENT_BLOCKERS_IGNORED = frozenset({"open-errors"})
 
-# Reasons (stable codes) of actions and skips besides the skip codes of catalog.dcat / catalog.publish.mapping.
+# Reasons (stable codes) of actions and skips besides the skip codes of catalog.dcat.export / catalog.publish.mapping.
 REASON_NEW = "new"
 REASON_CHANGED = "changed"
 REASON_UNCHANGED = "unchanged"

@@ -15,7 +15,7 @@ from catalog.inventory import add_findings_of, close_findings
 from catalog.models import Entry, FindingRow, Publication, utcnow
 from catalog.publish.plan import PUBLISH_STAGE, PlannedAction, rejection_findings
 from catalog.publish.summary import PublishedItem
-from catalog.review import ReviewError, mark_published
+from catalog.review.decisions import ReviewError, mark_published
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -43,7 +43,7 @@ from catalog.publish.states import CHUNK, iter_entry_states
 from catalog.publish.summary import PLANNED_RESULT, RESULTS, PortalSummary, PublishedItem, PublishSummary
 
 if TYPE_CHECKING:
-    from catalog.dcat_compare import Verification
+    from catalog.dcat.compare import Verification
     from catalog.store import Store
 
 Progress = Callable[[str], None]
@@ -323,7 +323,7 @@ def _verify(verifier: Verifier, portal: CkanPortal, state: _Run, out: PortalSumm
     except CkanUnavailable as exc:
         out.unreachable = f"verifying: {exc}"
     except Exception as exc:  # the packages are written and recorded: a failed check must not redo that
-        from catalog.dcat_compare import Verification
+        from catalog.dcat.compare import Verification
 
         out.verification = Verification(portal=portal.url, problems=[
             f"the verification could not be completed: {type(exc).__name__}: {exc}"])

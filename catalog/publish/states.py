@@ -20,7 +20,7 @@ from catalog.inventory import entry_record
 from catalog.models import Entry, EntryVersion, Publication, ReviewDecision
 from catalog.publish.plan import OPEN_STATES, ApprovedVersion, EntryState
 from catalog.records import moment_text
-from catalog.review import APPROVE, PUBLISH, REJECT, REOPEN, WITHDRAW, publication_facts
+from catalog.review.decisions import APPROVE, PUBLISH, REJECT, REOPEN, WITHDRAW, publication_facts
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from catalog.dcat_compare import Verification
+    from catalog.dcat.compare import Verification
 
 # What happened to each planned action (the counts of a summary, in this order).
 RESULTS: tuple[str, ...] = ("created", "updated", "restored", "withdrawn", "unchanged", "failed", "skipped")

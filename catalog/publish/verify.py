@@ -6,7 +6,7 @@ last change, so a change while reading shifts them) is read from ``/dataset/<nam
 validated with the official DCAT-AP.de shapes (2.0 and 3.0, where ``INVENTUR_SHAPES_DIR`` finds them), its
 High-Value Datasets also with the DCAT-AP HVD shapes (where ``INVENTUR_HVD_SHAPES_DIR`` is set), and
 compared, dataset by dataset, distribution by distribution and data service by data service, with
-``inventur dcat export`` of the same entry versions (:mod:`catalog.dcat_compare`). Each entry's problems become findings of stage ``verify``
+``inventur dcat export`` of the same entry versions (:mod:`catalog.dcat.compare`). Each entry's problems become findings of stage ``verify``
 (the previous ones of the entries checked are closed), the run gets a summary.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from catalog.dcat_compare import Verification
+    from catalog.dcat.compare import Verification
     from catalog.organisation import Organisation
     from catalog.publish.plan import PlannedAction, PublishPlan
     from catalog.publish.portal import CkanPortal
@@ -80,8 +80,7 @@ def _verify(
     from rdflib import Graph
     from rdflib.namespace import DCAT, RDF
 
-    from catalog.dcat import DCATAP, build_catalog
-    from catalog.dcat_compare import (
+    from catalog.dcat.compare import (
         Verification,
         catalog_violations,
         check_datasets,
@@ -90,8 +89,9 @@ def _verify(
         part_of,
         without_paging,
     )
+    from catalog.dcat.export import DCATAP, build_catalog
+    from catalog.dcat.shacl import ShaclReport, validate, validate_hvd
     from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
-    from catalog.shacl import ShaclReport, validate, validate_hvd
 
     started = time.perf_counter()
     result = Verification(portal=portal.url)
@@ -164,7 +164,7 @@ def _verify(
 def _store_findings(store: Store, actions: Sequence[PlannedAction], checks: dict[str, Any], portal: str,
                     run_id: int, withdrawn: Sequence[int]) -> None:
     """Close the entries' earlier verify findings and store the new ones, in one transaction."""
-    from catalog.dcat_compare import VERIFY_STAGE, verification_findings
+    from catalog.dcat.compare import VERIFY_STAGE, verification_findings
     from catalog.inventory import add_findings_of, close_findings
     from catalog.models import Entry
 

@@ -6,7 +6,7 @@ mark. Paging is by ``metadata_modified`` (keyset: each page starts where the las
 package changed while the harvest runs moves to a later page instead of pushing another one out of
 sight, as offset paging would. :meth:`CkanSource.package_ids` lists every package id cheaply (``fl``),
 which tells an incremental harvest what is gone. Requests go through the one CKAN client
-(:class:`connectors.ckan.client.CkanClient`) over :class:`connectors.harvest_http.BoundedSession` (a deadline per request and for the harvest, a bound on
+(:class:`connectors.ckan.client.CkanClient`) over :class:`connectors.harvest.http.BoundedSession` (a deadline per request and for the harvest, a bound on
 the answer's size, gzip included, checked redirects); a portal that answers a full page of packages
 already read, or more pages than its count allows, is stopped as a page loop.
 
@@ -48,7 +48,7 @@ from catalog.reading import (
 )
 from catalog.vocabulary import older_categories, vocabularies
 from connectors.ckan.client import CkanClient, CkanNoAnswer
-from connectors.harvest_http import (
+from connectors.harvest.http import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
     BoundedSession,

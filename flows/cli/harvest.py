@@ -27,7 +27,7 @@ def _render(app: App, summary: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
-        from flows.steps_harvest import REPORT_COLUMNS, example_text, findings_by_code, report_rows
+        from flows.steps.harvest import REPORT_COLUMNS, example_text, findings_by_code, report_rows
 
         rows = [
             (s["name"] or s["source"], f"{s['kind']} {s['city']}", *report_rows(s), sum(s["findings"].values()))
@@ -90,7 +90,7 @@ def harvest_ckan(app: App, url: str, city: str, organization: str | None, depart
     After the first run only packages modified since the last one are read; the portal's list of ids
     tells which are gone.
     """
-    from flows.steps_harvest import harvest_ckan as step
+    from flows.steps.harvest import harvest_ckan as step
 
     summary = step(app.services, url, city=city, organization=organization, department=department,
                    full=full, validate=not no_validate, progress=app.progress)
@@ -112,7 +112,7 @@ def harvest_dcat(app: App, location: str, city: str, department: str | None, max
     Hydra paging (hydra:next, hydra:nextPage) is followed; a loop or too many pages ends the read, and
     then nothing is marked gone.
     """
-    from flows.steps_harvest import harvest_dcat as step
+    from flows.steps.harvest import harvest_dcat as step
 
     summary = step(app.services, location, city=city, department=department, max_pages=max_pages,
                    validate=not no_validate, progress=app.progress)
@@ -134,7 +134,7 @@ def harvest_sql(app: App, database_url: str, city: str, department: str, schemas
     DATABASE_URL is an SQLAlchemy URL (postgresql://user:password@host/db, sqlite:///file.db); the
     database is opened read-only.
     """
-    from flows.steps_harvest import harvest_sql as step
+    from flows.steps.harvest import harvest_sql as step
 
     summary = step(app.services, database_url, city=city, department=department, schemas=schemas,
                    validate=not no_validate, progress=app.progress)
@@ -153,8 +153,8 @@ def harvest_sources(app: App, names: tuple[str, ...], list_only: bool, full: boo
 
     A source that fails is reported and does not stop the others.
     """
-    from flows.steps_harvest import harvest_sources as step
-    from flows.steps_harvest import load_harvest_sources
+    from flows.steps.harvest import harvest_sources as step
+    from flows.steps.harvest import load_harvest_sources
 
     if list_only:
         configs = load_harvest_sources(app.services)

@@ -33,7 +33,7 @@ def hvd(app: App, city: str | None, fmt: str, out: Path | None, not_ready: bool,
     Per category: how many entries are ready and what the others lack.
     """
     from catalog.hvd import REQUIREMENTS, category_label, requirement_labels
-    from flows.steps import hvd_step
+    from flows.steps.inventory import hvd_step
 
     if fmt == "xlsx" and out is None:
         fail("--format xlsx needs --out FILE")
@@ -49,7 +49,7 @@ def hvd(app: App, city: str | None, fmt: str, out: Path | None, not_ready: bool,
     if fmt == "xlsx":
         from dataclasses import replace
 
-        from survey.report_xlsx import hvd_sheets, sheets_workbook
+        from reports.xlsx import hvd_sheets, sheets_workbook
 
         assert out is not None
         names = {c.key: c.short_name for c in app.organisation.cities}

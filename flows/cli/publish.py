@@ -11,8 +11,8 @@ import click
 from flows.cli.app import CITY_CHOICE, EXIT_FAILED, App, fail, markup, pass_app, table
 
 if TYPE_CHECKING:
-    from catalog.dcat_compare import Verification
-    from flows.steps_publish import PublishSummary
+    from catalog.dcat.compare import Verification
+    from flows.steps.publish import PublishSummary
 
 _LISTED = 30  # datasets and failures listed per portal in the table output (JSON lists all)
 
@@ -46,7 +46,7 @@ def publish_command(app: App, city: str | None, dry_run: bool, verify: bool, fmt
     the same entry version; violations and differences become findings (stage verify) on the entry. With
     --dry-run only what is on the portal already is verified, and nothing is stored.
     """
-    from flows.steps_publish import PortalUnreachable, publish
+    from flows.steps.publish import PortalUnreachable, publish
 
     try:
         summary = publish(app.services, city=city, dry_run=dry_run, progress=app.progress, verify=verify)
@@ -60,7 +60,7 @@ def publish_command(app: App, city: str | None, dry_run: bool, verify: bool, fmt
 
 def _render(app: App, summary: PublishSummary, fmt: str) -> None:
     """The summary as JSON, or as tables: counts per action, then failures, skips and changed datasets."""
-    from flows.steps_publish import RESULTS
+    from flows.steps.publish import RESULTS
 
     if fmt == "json":
         click.echo(json.dumps(summary.as_record(), indent=2, ensure_ascii=False))
@@ -99,7 +99,7 @@ def _render(app: App, summary: PublishSummary, fmt: str) -> None:
 
 def _render_verification(app: App, verification: Verification) -> None:
     """What GovData would read: counts, the entries with problems, the documented extension behaviour."""
-    from catalog.dcat_compare import profile_name
+    from catalog.dcat.compare import profile_name
 
     profiles = ", ".join(profile_name(p) for p in verification.profiles) or "no shapes found (INVENTUR_SHAPES_DIR)"
     rows: list[tuple[str, object]] = [

@@ -1,4 +1,4 @@
-"""The campaign report: ``inventur report`` (the flows attach it to a run through ``flows.steps_report``).
+"""The campaign report: ``inventur report`` (the flows attach it to a run through ``flows.steps.report``).
 
 One self-contained HTML page and one xlsx workbook per city, and one of each for the three cities
 together (or only the given city's), written into one folder; plus a Markdown summary with the key
@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from flows.cli.app import CITY_CHOICE, EXIT_USAGE, App, fail, table
-from flows.steps_report import report_step
+from flows.steps.report import report_step
 
 
 @click.command()

@@ -54,7 +54,7 @@ def _department(app: App, city: str | None, department: str | None) -> str | Non
 @pass_app
 def review_list(app: App, city: str | None, department: str | None, states: tuple[str, ...], fmt: str) -> None:
     """List entries with their review state, open errors and the hard rules that block them."""
-    from catalog.review import review_items
+    from catalog.review.decisions import review_items
 
     code = _department(app, city, department)
     size = app.services.settings.chunk_size
@@ -106,7 +106,7 @@ def _last(decision: dict[str, Any] | None) -> str:
 @pass_app
 def review_show(app: App, identifier: str, fmt: str) -> None:
     """Show one entry: its fields (German labels), open findings, blockers, decisions and versions."""
-    from catalog.review import entry_details
+    from catalog.review.decisions import entry_details
 
     with app.store.session() as session:
         details = entry_details(session, identifier)  # an unknown identifier is a usage error (exit 2)
@@ -117,7 +117,7 @@ def review_show(app: App, identifier: str, fmt: str) -> None:
 
 
 def _details_record(details: Any) -> dict[str, Any]:
-    from catalog.review import decision_record
+    from catalog.review.decisions import decision_record
 
     record = details.item.as_record()
     record["entry"] = details.item.record
@@ -138,7 +138,7 @@ def _print_details(app: App, details: Any) -> None:
     from catalog.fields import FIELDS
     from catalog.localtime import local_text
     from catalog.publish.rules import WAITING
-    from catalog.review import DECISION_LABELS, blocker_text, shown_value, state_label
+    from catalog.review.decisions import DECISION_LABELS, blocker_text, shown_value, state_label
 
     item = details.item
     entry = item.entry
@@ -194,7 +194,7 @@ def _decide(
     is decided (exit code 2).
     """
     from catalog.protected import ListingRefused
-    from catalog.review import (
+    from catalog.review.decisions import (
         ApprovalRefused,
         InvalidInput,
         ReviewError,
@@ -261,19 +261,19 @@ class Decision:
 
 
 DECISIONS: tuple[Decision, ...] = (
-    Decision("approve", "catalog.review:approve",
+    Decision("approve", "catalog.review.decisions:approve",
              "Approve entries for publication; refused (exit 1) where a hard rule blocks an entry.",
              "Why (optional).", comment_required=False),
-    Decision("reject", "catalog.review:reject",
+    Decision("reject", "catalog.review.decisions:reject",
              "Reject entries; a published entry becomes withdrawn (taken off the portal by the next publish).",
              "Why the entries are rejected (required).", comment_required=True),
-    Decision("clear-rights", "catalog.review:clear_rights",
+    Decision("clear-rights", "catalog.review.decisions:clear_rights",
              "Record that the third-party rights (yes/unclear) of the entry's current version are cleared.",
              "How the third-party rights were cleared (required).", comment_required=True, many=False),
-    Decision("reopen", "catalog.review:reopen",
+    Decision("reopen", "catalog.review.decisions:reopen",
              "Undo an approval, rejection or withdrawal; the next validation makes the entry ready again.",
              "Why (optional).", comment_required=False),
-    Decision("withdraw", "catalog.review:withdraw",
+    Decision("withdraw", "catalog.review.decisions:withdraw",
              "Withdraw published entries (the next publish takes them off the portal).",
              "Why the entries are taken off the portal (required).", comment_required=True),
     Decision("admit", "catalog.protected:admit",
@@ -340,7 +340,7 @@ def review_protected(app: App, city: str | None, states: tuple[str, ...], fmt: s
 @pass_app
 def review_export(app: App, city: str, out: Path, department: str | None, states: tuple[str, ...]) -> None:
     """Write a review workbook: the entries ready for review, with a decision and a comment column."""
-    from catalog.review_excel import export_review
+    from survey.review_workbook import export_review
 
     if out.suffix.lower() != ".xlsx":
         fail("--out must name an .xlsx file")
@@ -362,8 +362,8 @@ def review_import(app: App, file: Path, reviewer: str, fmt: str) -> None:
     Only a workbook exported by `review export` for its city is accepted (it is signed with the city's
     secret); rows with formulas, changed Kennungen, edited data or entries of another city are refused.
     """
-    from catalog.review_excel import import_review, read_review_workbook
     from catalog.sandbox import ChildFailed, Sandbox
+    from survey.review_workbook import import_review, read_review_workbook
     from survey.safety import inspect_file
 
     limits = app.settings.read_limits()

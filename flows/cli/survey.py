@@ -42,7 +42,7 @@ def survey_build(app: App, city: str, department: str | None, campaign: str, out
 
     Update rounds pre-fill each department's known entries with their Kennung.
     """
-    from flows.steps import build_surveys
+    from flows.steps.inventory import build_surveys
 
     if out_dir is None and not distribute:
         fail("give --out DIR, --distribute, or both")
@@ -68,7 +68,7 @@ def collect(app: App, paths: tuple[Path, ...], from_share: bool, no_feedback: bo
     Every received file is kept; each changed entry gets a new version; findings land on their cells;
     the inventory is validated; each department gets a feedback workbook in its outbox.
     """
-    from flows.steps import collect as collect_step
+    from flows.steps.inventory import collect as collect_step
 
     if not paths and not from_share:
         fail("give files or folders to collect, or --from-share")
@@ -129,7 +129,7 @@ def campaign_status(app: App, city: str | None, campaign_id: str | None, fmt: st
 @pass_app
 def validate(app: App, city: str | None, no_docs: bool, fmt: str) -> None:
     """Validate the inventory (Great Expectations suite and cross-entry checks); store the findings."""
-    from flows.steps import validate_step
+    from flows.steps.inventory import validate_step
 
     result = validate_step(app.services, city=city, docs=not no_docs, progress=app.progress)
     if fmt == "json":
@@ -167,7 +167,7 @@ def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str |
     """Export the publishable entries as a DCAT-AP.de catalog GovData can harvest (or, with --scope, their
     High-Value Datasets, or the list of protected data for a single information point)."""
     from catalog.normalise import EMAIL_PATTERN
-    from flows.steps import export_catalog
+    from flows.steps.inventory import export_catalog
 
     if all_entries and scope == "protected":
         fail("--all-entries does not apply to --scope protected: the list holds what the review admitted")
@@ -201,8 +201,8 @@ def dcat_export(app: App, out: Path, fmt: str, city: str | None, base_uri: str |
 def dcat_validate(app: App, file: Path, profile: str, shapes: Path | None, fmt: str) -> None:
     """Validate a catalog file with the official DCAT-AP.de shapes, or with the DCAT-AP HVD shapes
     (``--profile hvd``, or ``--shapes`` naming their folder); exit 1 on violations."""
-    from catalog.shacl import is_hvd_folder, validate_hvd
-    from catalog.shacl import validate as shacl_validate
+    from catalog.dcat.shacl import is_hvd_folder, validate_hvd
+    from catalog.dcat.shacl import validate as shacl_validate
     from flows.cli.shapes import how_to_get
 
     if shapes is None and profile == "hvd":
@@ -248,7 +248,7 @@ def register(cli: click.Group) -> None:
 def quality(app: App, city: str | None, offline: bool, no_shapes: bool, fmt: str) -> None:
     """Score every entry on the MQA scheme (405 points) and show the distribution per city and
     department with the weakest indicators."""
-    from flows.steps import quality_step
+    from flows.steps.inventory import quality_step
 
     report = quality_step(app.services, city=city, online=False if offline else None, shapes=not no_shapes,
                           progress=app.progress)

@@ -24,10 +24,10 @@ from pydantic import SecretStr
 from catalog.inventory import Source, save_entry
 from catalog.organisation import load_organisation
 from catalog.publish.mapping import organisation_name, package_name
-from catalog.review import approve, reject
+from catalog.review.decisions import approve, reject
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps_publish import publish
+from flows.steps.publish import publish
 from portal.local import PortalInfo
 
 pytestmark = [pytest.mark.portal, pytest.mark.slow]

@@ -19,7 +19,8 @@ import pytest
 from openpyxl import load_workbook
 
 from catalog.inventory import Source, save_entry
-from catalog.review_excel import (
+from catalog.store import Store
+from survey.review_workbook import (
     DATA_COLUMNS,
     META_SHEET,
     SHEET,
@@ -28,7 +29,6 @@ from catalog.review_excel import (
     export_review,
     import_review,
 )
-from catalog.store import Store
 from tests.factories import ORG, decisions, sample, state
 from tests.robustness import builders as b
 

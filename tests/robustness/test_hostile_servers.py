@@ -24,15 +24,15 @@ from catalog.models import Entry, FindingRow
 from catalog.organisation import load_organisation
 from catalog.store import Store
 from connectors.ckan.source import CkanSource
-from connectors.dcat_source import DcatSource
-from connectors.harvest_http import (
+from connectors.harvest.dcat import DcatSource
+from connectors.harvest.http import (
     Deadline,
     HttpLimits,
     SourceInvalid,
     SourceUnavailable,
     SourceUnreadable,
 )
-from connectors.sql_source import DatabaseSource
+from connectors.harvest.sql import DatabaseSource
 from tests.robustness.hostile_server import Hostile, gzip_bomb, serve
 from tests.robustness.measure import run_measured
 

@@ -19,7 +19,7 @@ from catalog.organisation import load_organisation
 from catalog.store import Store
 from flows.services import Services
 from flows.settings import Settings
-from flows.steps_harvest import run_dcat
+from flows.steps.harvest import run_dcat
 from tests.factories import sample
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -268,7 +268,7 @@ def test_with_the_bounds_wide_open_the_memory_limit_still_holds(tmp_path: Path) 
     its child process, the child dies, and the run goes on with the good file."""
     from flows.services import Services
     from flows.settings import Settings
-    from flows.steps import collect
+    from flows.steps.inventory import collect
 
     folder = tmp_path / "in"
     folder.mkdir()

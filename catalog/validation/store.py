@@ -1,7 +1,7 @@
 """Validation of the inventory in the store: after every collect and harvest, and on demand.
 
 Reads the current entries with where their current version came from (file, sheet, row) in chunks,
-validates them with :class:`catalog.validation.ChunkedValidation` (the cross-entry checks keep only the
+validates them with :class:`catalog.validation.suite.ChunkedValidation` (the cross-entry checks keep only the
 title keys of all entries; the suite sees one chunk at a time), replaces the open validation findings
 with the new ones, and moves each entry that is not yet reviewed to ``needs_changes`` (open errors) or
 ``ready`` (none). Memory grows with the chunk size, not with the inventory: the findings wait in a
@@ -133,7 +133,7 @@ def validate_inventory(
 ) -> InventoryValidation:
     """Validate the current entries (of one city, or all) and store the findings.
 
-    The entries are read in chunks of ``chunk_size`` (see :class:`catalog.validation.ChunkedValidation`):
+    The entries are read in chunks of ``chunk_size`` (see :class:`catalog.validation.suite.ChunkedValidation`):
     first what the cross-entry checks need of all of them, then the records chunk by chunk for the suite.
     The findings go to a temporary file as they are made and are stored at the end, in batches, so that
     the run writes (and, on SQLite, keeps other writers waiting) only in its last seconds. The findings
@@ -142,7 +142,7 @@ def validate_inventory(
     With ``force=False`` (the scheduled runs) a run is skipped when no entry changed since the last
     validation of the same scope on the same day: its findings are still the right ones.
     """
-    from catalog.validation import ChunkedValidation
+    from catalog.validation.suite import ChunkedValidation
 
     if chunk_size < 1:
         raise ValueError(f"chunk size {chunk_size}: at least 1")

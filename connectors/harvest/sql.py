@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from catalog.harvest import HarvestedRecord
-from connectors.harvest_http import Deadline, SourceInvalid, SourceUnavailable
+from connectors.harvest.http import Deadline, SourceInvalid, SourceUnavailable
 
 # Schemas that belong to the database system, not to a department.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"})

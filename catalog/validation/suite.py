@@ -5,11 +5,11 @@ record as a whole (required fields, vocabularies, patterns, lengths, dates, cond
 the publication rules of STANDARDS.md) and the set of records (unique identifiers, duplicate titles,
 the same dataset in two departments, similar datasets in the other cities).
 
-The record-level rules (``catalog.validation_rules``) are generated from ``catalog.fields.FIELDS`` and
+The record-level rules (``catalog.validation.rules``) are generated from ``catalog.fields.FIELDS`` and
 run as one Great Expectations suite on a pandas data frame of the run's records, in an ephemeral
 context, with complete results: every unexpected row of every expectation becomes a finding on the
 right entry and cell. A result that reports fewer rows than it counts is a bug, not a finding, and
-raises. The cross-entry checks (``catalog.validation_similarity``) follow in plain Python.
+raises. The cross-entry checks (``catalog.validation.similarity``) follow in plain Python.
 
 Great Expectations (about 6 s to import) and pandas are imported inside the functions that need them.
 """
@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 from catalog.fields import BY_KEY, FIELDS, Kind
 from catalog.findings import SEVERITY_ORDER, Finding, finding
 from catalog.organisation import UnknownCity, UnknownDepartment, load_organisation
-from catalog.validation_docs import is_docs_site, make_offline, site_config
-from catalog.validation_rules import (
+from catalog.validation.docs import is_docs_site, make_offline, site_config
+from catalog.validation.rules import (
     ISO_DATE_FORMAT,
     LIST_SEPARATOR,
     RECORD_COLUMN,
@@ -41,7 +41,7 @@ from catalog.validation_rules import (
     build_rules,
     date_column,
 )
-from catalog.validation_similarity import Entry, cross_entry_findings, iter_cross_entry_findings
+from catalog.validation.similarity import Entry, cross_entry_findings, iter_cross_entry_findings
 from catalog.vocabulary import Vocabularies, clean_key, vocabularies
 
 if TYPE_CHECKING:

@@ -44,7 +44,7 @@ _BODY = re.compile(r"<body\b[^>]*>", re.I)
 _HEAD_END = re.compile(r"</head\s*>", re.I)
 
 OFFLINE_CSS = """\
-/* Layout for Data Docs opened without the CDN stylesheets GE links to (written by catalog.validation_docs). */
+/* Layout for Data Docs opened without the CDN stylesheets GE links to (written by catalog.validation.docs). */
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 14px;
        color: #212529; margin: 0; padding: 0 1.5rem 2rem; line-height: 1.45; }
 a { color: #0b5cad; }
@@ -80,7 +80,7 @@ _ICON = re.compile(r"<i\b[^>]*\bclass\s*=\s*[\"']([^\"']*\bfa-[a-z-]+[^\"']*)[\"
 _BODY_END = re.compile(r"</body\s*>", re.I)
 
 FILTER_SCRIPT = """<script id="inventur-offline-filter">
-/* The "Failed Only" filter of GE's validation result page without jQuery (catalog.validation_docs). */
+/* The "Failed Only" filter of GE's validation result page without jQuery (catalog.validation.docs). */
 (function () {
   function each(selector, action) { Array.prototype.forEach.call(document.querySelectorAll(selector), action); }
   function shown(element, visible) { if (element) { element.style.display = visible ? "" : "none"; } }

@@ -8,7 +8,7 @@ gone on a partial view. A next page is followed only on the same kind of locatio
 web catalog cannot send the harvester into the local file system), and a file catalog's pages only
 inside the folder of its first page.
 
-Reading is bounded: every request goes through :class:`connectors.harvest_http.BoundedSession` (a
+Reading is bounded: every request goes through :class:`connectors.harvest.http.BoundedSession` (a
 deadline per request and for the harvest, a size bound, checked redirects); a page holds at most
 ``max_triples`` statements (counted while parsing, so a larger one stops before it fills the memory);
 RDF/XML that declares XML entities is refused before it is parsed (no entity expansion); a JSON-LD
@@ -42,7 +42,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS
 from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
-from catalog.dcat import DCATAP, DCATDE, VCARD
+from catalog.dcat.export import DCATAP, DCATDE, VCARD
 from catalog.harvest import HarvestedRecord, Skipped, inventur_identifier, machine_date
 from catalog.organisation import City
 from catalog.reading import (
@@ -54,7 +54,7 @@ from catalog.reading import (
     media_type,
     themes,
 )
-from connectors.harvest_http import (
+from connectors.harvest.http import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
     MAX_BYTES,

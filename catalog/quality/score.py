@@ -1,6 +1,6 @@
 """The metadata quality score of an entry on the data.europa.eu MQA scheme (405 points, five dimensions).
 
-Scored on what the entry's DCAT-AP.de dataset carries (``catalog.dcat`` builds it from the same
+Scored on what the entry's DCAT-AP.de dataset carries (``catalog.dcat.export`` builds it from the same
 record). Indicators that need the network (does the access URL answer?) take their result from a URL
 check done elsewhere; without one they score nothing and are marked ``not checked``, so an offline
 score is a lower bound and says so. Distribution-level indicators count for the best distribution.
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from catalog.dcat import bulk_download_url, media_type
+from catalog.dcat.export import bulk_download_url, media_type
 from catalog.vocabulary import vocabularies
 
 Status = Literal["yes", "no", "not checked"]

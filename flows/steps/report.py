@@ -62,9 +62,9 @@ def report_step(
     :class:`OSError` when ``out_dir`` cannot be written.
     """
     from catalog.report import kinds_across_cities, report_figures
-    from survey.report_html import render_page
-    from survey.report_markdown import markdown_summary
-    from survey.report_xlsx import write_workbook
+    from reports.html import render_page
+    from reports.markdown import markdown_summary
+    from reports.xlsx import write_workbook
 
     organisation = services.organisation
     scopes: list[str | None] = [city] if city else [None, *(c.key for c in organisation.cities)]

@@ -185,7 +185,7 @@ def validate_step(services: Services, *, city: str | None = None, docs: bool = T
                   progress: Progress = _quiet) -> dict[str, Any]:
     """Validate the inventory in the store; Data Docs of the run under ``<data_dir>/validation``.
     ``force=False`` skips the run when nothing changed since the last one (scheduled runs)."""
-    from catalog.validation_store import validate_inventory
+    from catalog.validation.store import validate_inventory
 
     with services.store.session() as session:
         result = validate_inventory(session, city=city, docs_dir=services.folder("validation") if docs else None,
@@ -275,8 +275,8 @@ def export_catalog(
     ``request_email`` as the mailbox for re-use requests."""
     from collections import Counter
 
-    from catalog.dcat import build_catalog, build_protected_catalog, serialize
-    from catalog.review import catalog_records
+    from catalog.dcat.export import build_catalog, build_protected_catalog, serialize
+    from catalog.review.decisions import catalog_records
 
     organisation = services.organisation
     from catalog.publish.mapping import CATALOG_DESCRIPTION, CATALOG_PUBLISHER, CATALOG_TITLE
@@ -327,7 +327,7 @@ def quality_step(
     progress: Progress = _quiet,
 ) -> Any:
     """Score the inventory on the MQA scheme: URL checks when online, the DCAT-AP.de shapes when found."""
-    from catalog.quality_store import assess_inventory
+    from catalog.quality.store import assess_inventory
     from connectors.urlcheck import check_urls
 
     settings = services.settings

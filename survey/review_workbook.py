@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from catalog.errors import UsageError
 from catalog.fields import BY_KEY
 from catalog.organisation import Organisation
-from catalog.review import (
+from catalog.review.decisions import (
     ApprovalRefused,
     ReviewError,
     ReviewItem,
@@ -51,7 +51,14 @@ from catalog.review import (
     shown_value,
     state_label,
 )
-from catalog.sheets import SheetLimits, SheetTooLarge, SheetUnreadable, Workbook
+from catalog.sheets import (
+    FORMULA_PREFIXES,
+    MAX_CELL_CHARS,
+    SheetLimits,
+    SheetTooLarge,
+    SheetUnreadable,
+    Workbook,
+)
 
 SHEET = "Prüfung"
 META_SHEET = "Meta"
@@ -65,8 +72,6 @@ REJECT = "ablehnen"
 OPEN = "offen"
 CHOICES: tuple[str, ...] = (APPROVE, REJECT, OPEN)
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_MAX_CELL = 32767  # Excel's limit of characters in a cell
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ def _clean(text: str) -> str:
     """Text as a cell can carry it: characters XML cannot hold dropped, cut at Excel's limit."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    return ILLEGAL_CHARACTERS_RE.sub("", text)[:_MAX_CELL]
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:MAX_CELL_CHARS]
 
 
 def _norm(value: Any) -> str:
@@ -243,7 +248,7 @@ def _write_text(cell: Any, text: str) -> None:
     prefix, so that editing the cell later keeps it text."""
     cell.value = text
     cell.data_type = "s"
-    if text.startswith(_FORMULA_PREFIXES):
+    if text.startswith(FORMULA_PREFIXES):
         cell.quotePrefix = True
 
 

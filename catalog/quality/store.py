@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from catalog.inventory import entry_record, finish_run, start_run
 from catalog.organisation import Organisation
-from catalog.quality import DIMENSIONS, INDICATORS, QualityScore, UrlCheck, score, urls_to_check
+from catalog.quality.score import DIMENSIONS, INDICATORS, QualityScore, UrlCheck, score, urls_to_check
 
 DEFAULT_CHUNK = 5000
 """Entries scored at a time (``INVENTUR_CHUNK_SIZE``)."""
@@ -73,8 +73,8 @@ class QualityReport:
 
 def _shape_failures(records: list[dict[str, Any]], organisation: Organisation, shapes_dir: Path) -> set[str]:
     """Identifiers whose dataset has a violation under the shapes (or could not be exported at all)."""
-    from catalog.dcat import build_catalog, dataset_uri
-    from catalog.shacl import validate
+    from catalog.dcat.export import build_catalog, dataset_uri
+    from catalog.dcat.shacl import validate
 
     base = "http://localhost/inventur"
     export = build_catalog(records, organisation, base_uri=base, catalog_title="Qualitätsprüfung",

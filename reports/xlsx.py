@@ -140,7 +140,7 @@ def sheets_workbook(sheets: Sequence[Sheet]) -> bytes:
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from survey.template import write_text
+    from catalog.sheets import write_text
 
     workbook = Workbook()
     workbook.remove(workbook.active)

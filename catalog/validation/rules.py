@@ -14,7 +14,7 @@ severity. Rules come from two sources:
 
 A new field in ``FIELDS`` gets its rules without a change here.
 
-The data frame the rules run on (see ``catalog.validation``) has one row per record, one column per
+The data frame the rules run on (see ``catalog.validation.suite``) has one row per record, one column per
 field key (list fields joined with :data:`LIST_SEPARATOR`), a derived ``<key>__date`` column per date
 field (the value parsed as a date, missing when unreadable) and the row number in :data:`RECORD_COLUMN`.
 """
@@ -63,7 +63,7 @@ CONDITIONAL_CODES: dict[str, str] = {
 
 RowCondition = tuple[Literal["==", "in", "not null"], str, Any]
 """A row condition without Great Expectations types: ``("==", column, value)``, ``("in", column, values)``
-or ``("not null", column, None)``; ``catalog.validation`` turns it into a GE ``Condition``."""
+or ``("not null", column, None)``; ``catalog.validation.suite`` turns it into a GE ``Condition``."""
 
 _CONDITION = re.compile(r"^(?P<field>[a-z_]+) is (?P<negated>not )?(?P<code>[A-Z_]+)$")
 _REQUIRES = re.compile(r"^(?P<field>[a-z_]+) requires (?P<flag>[a-z_]+)$")

@@ -21,7 +21,7 @@ from flows.services import Services
 
 if TYPE_CHECKING:
     from catalog.harvest import HarvestReport
-    from connectors.harvest_sources import SourceConfig
+    from connectors.harvest.sources import SourceConfig
 
 Progress = Callable[[str], None]
 
@@ -41,7 +41,7 @@ def _summary(
     """The step's summary; validation runs when any harvest changed the inventory."""
     validation = None
     if validate and any(r.changed for r in reports):
-        from flows.steps import validate_step
+        from flows.steps.inventory import validate_step
 
         validation = validate_step(services, progress=progress)
     return {"sources": [r.summary() for r in reports], "failed": list(failed), "validation": validation}
@@ -49,7 +49,7 @@ def _summary(
 
 def _bounds(services: Services, what: str) -> dict[str, Any]:
     """The request bounds and the deadline of one harvest, from the settings."""
-    from connectors.harvest_http import Deadline, HttpLimits
+    from connectors.harvest.http import Deadline, HttpLimits
 
     settings = services.settings
     limits = HttpLimits(timeout=settings.http_timeout, deadline=settings.http_deadline,
@@ -189,7 +189,7 @@ def run_dcat(
 ) -> HarvestReport:
     """Harvest a DCAT-AP(.de) catalog at a URL or in a file, along its Hydra paging."""
     from catalog.harvest import HarvestTarget, harvest_records
-    from connectors.dcat_source import DEFAULT_MAX_PAGES, DcatSource
+    from connectors.harvest.dcat import DEFAULT_MAX_PAGES, DcatSource
 
     settings = services.settings
     organisation = services.organisation
@@ -220,7 +220,7 @@ def run_sql(
 ) -> HarvestReport:
     """Propose one entry per table and view of a department's database (origin ``proposal``)."""
     from catalog.harvest import HarvestTarget, harvest_records
-    from connectors.sql_source import DatabaseSource
+    from connectors.harvest.sql import DatabaseSource
 
     organisation = services.organisation
     organisation.department(city, department)
@@ -261,7 +261,7 @@ def harvest_sql(services: Services, url: str, *, city: str, department: str, sch
 
 def load_harvest_sources(services: Services) -> list[SourceConfig]:
     """The configured sources (``INVENTUR_SOURCES_FILE``)."""
-    from connectors.harvest_sources import SourcesFileError, load_sources
+    from connectors.harvest.sources import SourcesFileError, load_sources
 
     path = services.settings.sources_file
     if path is None:
@@ -317,8 +317,8 @@ def harvest_sources(
     A source that cannot be reached or read is reported in ``failed`` and does not stop the others.
     """
     from catalog.errors import kind
-    from connectors.harvest_http import SourceInvalid, SourceUnavailable, SourceUnreadable
-    from connectors.harvest_sources import SourcesFileError, select_sources
+    from connectors.harvest.http import SourceInvalid, SourceUnavailable, SourceUnreadable
+    from connectors.harvest.sources import SourcesFileError, select_sources
 
     configs = select_sources(load_harvest_sources(services), names)
     reports: list[HarvestReport] = []

@@ -2,7 +2,7 @@
 ckanext-dcat with ckanext-dcatde from our packages) compared with the DCAT-AP.de export of the same entries,
 dataset by dataset and distribution by distribution, and the official shapes' results mapped to the entries.
 
-Pure: the caller reads the portal's catalog pages and builds the export (:func:`catalog.dcat.build_catalog`).
+Pure: the caller reads the portal's catalog pages and builds the export (:func:`catalog.dcat.export.build_catalog`).
 
 How two descriptions are compared: per subject, every property with its values; a literal by its text and
 datatype, an IRI as itself, a blank node (a period, a location) by its own description, and the nodes a
@@ -40,9 +40,9 @@ from rdflib import Literal as RdfLiteral
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS
 from rdflib.term import Node
 
-from catalog.dcat import VCARD
+from catalog.dcat.export import VCARD
+from catalog.dcat.shacl import ShaclReport, ShaclResult
 from catalog.findings import Finding, finding
-from catalog.shacl import ShaclReport, ShaclResult
 
 LOCN = Namespace("http://www.w3.org/ns/locn#")
 SCHEMA = Namespace("http://schema.org/")
@@ -160,7 +160,7 @@ UPSTREAM_VIOLATIONS: tuple[UpstreamViolation, ...] = (
 
 
 def _node(graph: Graph, shown: str) -> Node | None:
-    """The graph node of a result's focus node as :mod:`catalog.shacl` prints it (``_:id``, IRI, prefixed)."""
+    """The graph node of a result's focus node as :mod:`catalog.dcat.shacl` prints it (``_:id``, IRI, prefixed)."""
     if shown.startswith("_:"):
         return BNode(shown[2:])
     for prefix, namespace in _PREFIXES:
@@ -334,7 +334,7 @@ def datasets_of(graph: Graph, node: Node) -> set[Node]:
 
 
 def _focus(graph: Graph, shown: str) -> list[Node]:
-    """The graph nodes a result's focus node (as :mod:`catalog.shacl` prints it) can be: a blank node, an
+    """The graph nodes a result's focus node (as :mod:`catalog.dcat.shacl` prints it) can be: a blank node, an
     IRI, or a literal value (the vocabulary shapes check the value itself)."""
     nodes: list[Node] = []
     node = _node(graph, shown)

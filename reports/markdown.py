@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from catalog.report import ReportFigures
-from survey.report_html import decimal, local_time, number, percent
+from reports.html import decimal, local_time, number, percent
 
 
 def _cell(text: str) -> str:
