@@ -26,7 +26,7 @@ an entry with personal data (STANDARDS.md: never published). Choosing which entr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -731,6 +731,38 @@ def skip_reason(entry: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+
+def _exportable(entries: Iterable[Mapping[str, Any]], organisation: Organisation, only_city: City | None,
+                skip: Callable[[Mapping[str, Any]], tuple[str, str] | None],
+                export: CatalogExport) -> Iterator[tuple[Mapping[str, Any], str, City]]:
+    """The entries a catalog takes, each with its identifier and city; every other one is recorded in
+    ``export.skipped`` with its reason (no identifier, another or an unknown city, a second entry with
+    the same identifier, or what ``skip`` says of it)."""
+    seen: set[str] = set()
+    for entry in entries:
+        identifier = record_text(entry, "identifier")
+        if identifier is None:
+            export.skipped.append(Skipped(None, SKIP_NO_IDENTIFIER, f"entry {record_text(entry, 'title')!r} has no identifier"))
+            continue
+        city_key = record_text(entry, "city") or ""
+        if only_city is not None and city_key != only_city.key:
+            export.skipped.append(Skipped(identifier, SKIP_OTHER_CITY, f"belongs to {city_key!r}, not {only_city.key}"))
+            continue
+        try:
+            entry_city = organisation.city(city_key)
+        except UnknownCity:
+            export.skipped.append(Skipped(identifier, SKIP_UNKNOWN_CITY, f"unknown city {city_key!r}"))
+            continue
+        if identifier in seen:
+            export.skipped.append(Skipped(identifier, SKIP_DUPLICATE, "identifier appears more than once"))
+            continue
+        reason = skip(entry)
+        if reason is not None:
+            export.skipped.append(Skipped(identifier, reason[0], f"{identifier} {reason[1]}"))
+            continue
+        seen.add(identifier)
+        yield entry, identifier, entry_city
+
 def build_catalog(
     entries: Iterable[Mapping[str, Any]],
     organisation: Organisation,
@@ -759,32 +791,9 @@ def build_catalog(
     only_city = organisation.city(city) if city else None
     export = CatalogExport(graph=graph, catalog=catalog_uri(base, city))
     catalog = export.catalog
-    seen: set[str] = set()
     cities_used: dict[str, City] = {}
 
-    for entry in entries:
-        identifier = record_text(entry, "identifier")
-        if identifier is None:
-            message = f"entry {record_text(entry, 'title')!r} has no identifier"
-            export.skipped.append(Skipped(None, SKIP_NO_IDENTIFIER, message))
-            continue
-        city_key = record_text(entry, "city") or ""
-        if only_city is not None and city_key != only_city.key:
-            export.skipped.append(Skipped(identifier, SKIP_OTHER_CITY, f"belongs to {city_key!r}, not {city}"))
-            continue
-        try:
-            entry_city = organisation.city(city_key)
-        except UnknownCity:
-            export.skipped.append(Skipped(identifier, SKIP_UNKNOWN_CITY, f"unknown city {city_key!r}"))
-            continue
-        if identifier in seen:
-            export.skipped.append(Skipped(identifier, SKIP_DUPLICATE, "identifier appears more than once"))
-            continue
-        reason = skip_reason(entry)
-        if reason is not None:
-            export.skipped.append(Skipped(identifier, reason[0], f"{identifier} {reason[1]}"))
-            continue
-        seen.add(identifier)
+    for entry, identifier, entry_city in _exportable(entries, organisation, only_city, skip_reason, export):
         try:
             dataset = builder.dataset(entry, entry_city, identifier)
         except _EntryError as exc:
@@ -1018,30 +1027,8 @@ def build_protected_catalog(
     builder = _ProtectedBuilder(graph, organisation, base, request_url, request_email)
     only_city = organisation.city(city) if city else None
     export = CatalogExport(graph=graph, catalog=protected_catalog_uri(base, city))
-    seen: set[str] = set()
     cities_used: dict[str, City] = {}
-    for entry in entries:
-        identifier = record_text(entry, "identifier")
-        if identifier is None:
-            export.skipped.append(Skipped(None, SKIP_NO_IDENTIFIER, f"entry {record_text(entry, 'title')!r} has no identifier"))
-            continue
-        city_key = record_text(entry, "city") or ""
-        if only_city is not None and city_key != only_city.key:
-            export.skipped.append(Skipped(identifier, SKIP_OTHER_CITY, f"belongs to {city_key!r}, not {city}"))
-            continue
-        try:
-            entry_city = organisation.city(city_key)
-        except UnknownCity:
-            export.skipped.append(Skipped(identifier, SKIP_UNKNOWN_CITY, f"unknown city {city_key!r}"))
-            continue
-        if identifier in seen:
-            export.skipped.append(Skipped(identifier, SKIP_DUPLICATE, "identifier appears more than once"))
-            continue
-        reason = protected_skip_reason(entry)
-        if reason is not None:
-            export.skipped.append(Skipped(identifier, reason[0], f"{identifier} {reason[1]}"))
-            continue
-        seen.add(identifier)
+    for entry, identifier, entry_city in _exportable(entries, organisation, only_city, protected_skip_reason, export):
         try:
             dataset = builder.dataset(entry, entry_city, identifier)
         except _EntryError as exc:

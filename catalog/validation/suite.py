@@ -233,19 +233,8 @@ def run_suite(
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
 
-    config = DataContextConfig(
-        analytics_enabled=False,
-        progress_bars=ProgressBarsConfig(globally=False),
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
-        data_docs_sites={"inventur": site_config(site_dir)} if site_dir else {},
-    )
-    context = gx.get_context(mode="ephemeral", project_config=config)
+    context = _context(site_dir)
     asset = context.data_sources.add_pandas("inventory").add_dataframe_asset("entries")
     batch_definition = asset.add_batch_definition_whole_dataframe("all entries")
     by_key = {rule.key: rule for rule in rules}
