@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from catalog.errors import RemoteUnavailableError
+
 T = TypeVar("T")
 
 
-class RetriesExhausted(Exception):
+class RetriesExhausted(RemoteUnavailableError):
     """Every attempt failed (or no pause was left for the next one); ``last`` is the last failure."""
 
     def __init__(self, attempts: int, last: BaseException) -> None:

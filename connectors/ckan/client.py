@@ -26,6 +26,7 @@ import requests
 from ckanapi import RemoteCKAN
 from ckanapi.errors import CKANAPIError
 
+from catalog.errors import RemoteUnavailableError
 from catalog.publish.portal import is_write
 from connectors.retry import Backoff, RetriesExhausted, retry
 
@@ -43,7 +44,7 @@ def user_agent() -> str:
     return f"inventur/{release} (open-data inventory of München, Augsburg, Nürnberg)"
 
 
-class CkanServerError(Exception):
+class CkanServerError(RemoteUnavailableError):
     """A 5xx answer (retried; CKAN's error text in the message)."""
 
     def __init__(self, status: int, body: str) -> None:
@@ -51,7 +52,7 @@ class CkanServerError(Exception):
         self.status = status
 
 
-class CkanNoAnswer(Exception):
+class CkanNoAnswer(RemoteUnavailableError):
     """No usable answer after the retries: no connection, a timeout, 5xx answers, or no CKAN answer at all.
     ``status`` is the HTTP status of the last answer when there was one (a 5xx), ``last`` the last failure."""
 
