@@ -227,7 +227,7 @@ class Settings(_CitySettings):
 
     def signing_secret(self, city: str) -> bytes:
         """The city's signing secret: the configured one, else one generated once for this data folder."""
-        configured: SecretStr | None = getattr(self, f"secret_{city}", None)
+        configured = self.city(city).secret
         if configured is not None:
             return configured.get_secret_value().encode("utf-8")
         path = self.data_dir / "secrets.json"

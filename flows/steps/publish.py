@@ -39,11 +39,12 @@ def portal_targets(settings: Settings, city: str | None = None) -> list[PortalTa
     grouped: dict[tuple[str, str | None], list[str]] = {}
     missing = []
     for key in cities:
-        url: str | None = getattr(settings, f"ckan_url_{key}", None) or settings.ckan_url
+        own = settings.city(key)
+        url = own.ckan_url or settings.ckan_url
         if not url:
             missing.append(key)
             continue
-        secret = getattr(settings, f"ckan_token_{key}", None) or settings.ckan_token
+        secret = own.ckan_token or settings.ckan_token
         token = secret.get_secret_value() if secret is not None else None
         grouped.setdefault((url.rstrip("/"), token), []).append(key)
     if missing:
