@@ -267,23 +267,30 @@ def run_suite(
         )
         run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
         outcome = next(iter(run.run_results.values()))
-    unexpected: dict[str, list[int]] = {}
-    for result in outcome.results:
+    return {key: rows for key, _result, _details, rows in _checked_results(outcome.results, by_key)}
+
+
+def _checked_results(results: Iterable[Any], by_key: Mapping[str, Rule]) -> Iterator[tuple[str, Any, dict[str, Any], list[int]]]:
+    """Each result of a GE run with its rule's key, its details and its unexpected rows, checked: raises
+    ``RuntimeError`` for a result of an unknown rule, a rule GE could not evaluate, fewer rows returned than
+    counted (findings would be lost), or a rule without a result."""
+    seen: set[str] = set()
+    for result in results:
         config_ = result.expectation_config
         key = str((config_.meta or {}).get("rule")) if config_ is not None else ""
         if key not in by_key:
             raise RuntimeError(f"GE returned a result for an unknown expectation: {config_}")
         if message := _raised(result.exception_info):
             raise RuntimeError(f"rule {key}: Great Expectations could not evaluate it: {message}")
-        details = result.result or {}
+        details = dict(result.result or {})
         rows = [int(item[RECORD_COLUMN]) for item in details.get("unexpected_index_list") or []]
         if len(rows) != int(details.get("unexpected_count") or 0):
             raise RuntimeError(f"rule {key}: {details.get('unexpected_count')} unexpected rows, {len(rows)} returned")
-        unexpected[key] = rows
-    missing = set(by_key) - set(unexpected)
+        seen.add(key)
+        yield key, result, details, rows
+    missing = set(by_key) - seen
     if missing:
         raise RuntimeError(f"no result for rules {sorted(missing)}")
-    return unexpected
 
 
 def _attribution_example(location: _Location) -> str:
@@ -661,17 +668,7 @@ class ChunkedValidation:
         if not self._meta:
             self._meta = dict(outcome.meta or {})
         unexpected: dict[str, list[int]] = {}
-        for result in outcome.results:
-            config_ = result.expectation_config
-            key = str((config_.meta or {}).get("rule")) if config_ is not None else ""
-            if key not in by_key:
-                raise RuntimeError(f"GE returned a result for an unknown expectation: {config_}")
-            if message := _raised(result.exception_info):
-                raise RuntimeError(f"rule {key}: Great Expectations could not evaluate it: {message}")
-            details = dict(result.result or {})
-            found = [int(item[RECORD_COLUMN]) for item in details.get("unexpected_index_list") or []]
-            if len(found) != int(details.get("unexpected_count") or 0):
-                raise RuntimeError(f"rule {key}: {details.get('unexpected_count')} unexpected rows, {len(found)} returned")
+        for key, result, details, found in _checked_results(outcome.results, by_key):
             success = bool(result.success)
             if key in self._global:
                 rule = by_key[key]
@@ -684,11 +681,8 @@ class ChunkedValidation:
             unexpected[key] = found
             tally = self._tallies.get(key)
             if tally is None:
-                tally = self._tallies[key] = _Tally(config_, {}, Counter(), True)
+                tally = self._tallies[key] = _Tally(result.expectation_config, {}, Counter(), True)
             tally.add(details, success, offset)
-        missing = set(by_key) - set(unexpected)
-        if missing:
-            raise RuntimeError(f"no result for rules {sorted(missing)}")
         return unexpected
 
     def _globally_unexpected(self, rule: Rule, rows: Sequence[Mapping[str, Any]]) -> list[int]:
